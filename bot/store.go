@@ -108,3 +108,10 @@ type KV interface {
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	Delete(ctx context.Context, key string) error
 }
+
+// Sender performs the WeCom call of one outbox item and returns its result
+// as JSON (SendResult or MediaResult). A failure is a *SendError whose class
+// says whether to retry.
+type Sender interface {
+	Send(ctx context.Context, item OutboxItem) (result []byte, err error)
+}

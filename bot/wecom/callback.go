@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,11 @@ func (r *Receiver) Open(q Query, body []byte) (Callback, error) {
 	if msg.AgentID != "" && r.AgentID != "" && msg.AgentID != r.AgentID {
 		return Callback{}, bot.Errorf(bot.EUNAUTHORIZED, "message is for another agent")
 	}
+	// The envelope is not signed, only its Encrypt is: when both name an
+	// agent they must agree even if this Receiver accepts any agent.
+	if a := strings.TrimSpace(env.AgentID); a != "" && msg.AgentID != "" && a != msg.AgentID {
+		return Callback{}, bot.Errorf(bot.EUNAUTHORIZED, "envelope and message name different agents")
+	}
 	return Callback{Plain: plain, Msg: msg, DedupeKey: DedupeKey(msg, plain)}, nil
 }
 
@@ -106,10 +112,11 @@ func (r *Receiver) checkTime(ts string) error {
 }
 
 // DedupeKey is "msg:<MsgId>" for messages and "evt:<sha256 of the
-// plaintext>" for events: a retried event carries a new ciphertext but the
-// same plaintext, while distinct events with one CreateTime differ in it.
+// plaintext>" for events (known or not, and for a message without a MsgId):
+// a retried event carries a new ciphertext but the same plaintext, while
+// distinct events with one FromUserName and CreateTime differ in it.
 func DedupeKey(m bot.Inbound, plain []byte) string {
-	if m.MsgID != "" && !m.Kind.IsEvent() {
+	if m.MsgID != "" && m.MsgType != "event" && !m.Kind.IsEvent() {
 		return "msg:" + m.MsgID
 	}
 	sum := sha256.Sum256(bytes.TrimSpace(plain))
@@ -170,9 +177,7 @@ func Parse(plain []byte) (bot.Inbound, error) {
 		UserID:  t(r.FromUserName),
 		AgentID: t(r.AgentID),
 	}
-	if sec, err := strconv.ParseInt(t(r.CreateTime), 10, 64); err == nil {
-		m.CreateTime = time.Unix(sec, 0).UTC()
-	}
+	m.CreateTime = unixTime(r.CreateTime)
 	switch m.MsgType {
 	case "text":
 		m.Kind, m.Content = bot.KindText, r.Content
@@ -185,7 +190,7 @@ func Parse(plain []byte) (bot.Inbound, error) {
 	case "location":
 		m.Kind = bot.KindLocation
 		m.Lat, m.Lng = num(r.LocationX), num(r.LocationY)
-		m.Scale = int(num(r.Scale))
+		m.Scale = integer(r.Scale)
 		m.Label = t(r.Label)
 	case "link":
 		m.Kind, m.Title, m.Description, m.URL = bot.KindLink, t(r.Title), t(r.Description), t(r.URL)
@@ -220,10 +225,37 @@ func Parse(plain []byte) (bot.Inbound, error) {
 	return m, nil
 }
 
+// num parses a decimal coordinate or precision; anything that is not a
+// finite number (NaN and Inf would break JSON and geometry) is 0.
 func num(s string) float64 {
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0
 	}
 	return f
+}
+
+// integer parses a small integer such as the map Scale; anything else,
+// including numbers beyond ±2^31, is 0.
+func integer(s string) int {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return int(n)
+}
+
+// unixTime parses CreateTime (Unix seconds) as UTC. A value that is not a
+// number, or whose year is outside 0..9999 (which time.Time cannot encode
+// as JSON, so the inbox could not store it), is the zero time.
+func unixTime(s string) time.Time {
+	sec, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	t := time.Unix(sec, 0).UTC()
+	if t.Year() < 0 || t.Year() > 9999 {
+		return time.Time{}
+	}
+	return t
 }

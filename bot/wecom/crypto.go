@@ -22,7 +22,7 @@ import (
 // (WeCom's WXBizMsgCrypt scheme: SHA-1 signature, AES-256-CBC, PKCS#7 to 32).
 type Crypto struct {
 	token  string
-	aesKey string
+	key    []byte // the 32-byte AES key, decoded once from EncodingAESKey
 	corpID string
 }
 
@@ -34,13 +34,14 @@ func NewCrypto(token, encodingAESKey, corpID string) (*Crypto, error) {
 	if len(encodingAESKey) != 43 {
 		return nil, bot.Errorf(bot.EINVALID, "wecom aes_key must be 43 characters, got %d", len(encodingAESKey))
 	}
-	if k, err := base64.StdEncoding.DecodeString(encodingAESKey + "="); err != nil || len(k) != 32 {
+	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
+	if err != nil || len(key) != 32 {
 		return nil, bot.Errorf(bot.EINVALID, "wecom aes_key is not valid base64 of 32 bytes")
 	}
 	if corpID == "" {
 		return nil, bot.Errorf(bot.EINVALID, "wecom corp_id is empty")
 	}
-	return &Crypto{token: token, aesKey: encodingAESKey, corpID: corpID}, nil
+	return &Crypto{token: token, key: key, corpID: corpID}, nil
 }
 
 // CorpID is the receive id every ciphertext must end with.
@@ -64,7 +65,12 @@ func (c *Crypto) CheckSignature(signature, timestamp, nonce, data string) error 
 }
 
 // Decrypt opens a base64 ciphertext and checks that its receive id is the
-// CorpID. It never panics on any input.
+// CorpID. It never panics on any input. Bad base64, length, padding or
+// length prefix is EINVALID; another receive id is EUNAUTHORIZED.
+//
+// Decrypt does not authenticate: AES-CBC has no integrity, and a flipped
+// ciphertext byte can decrypt to altered plaintext. Check the signature
+// first, as Receiver.Open and VerifyURL do.
 func (c *Crypto) Decrypt(ciphertext string) ([]byte, error) {
 	raw, err := base64.StdEncoding.DecodeString(ciphertext)
 	if err != nil {
@@ -74,8 +80,7 @@ func (c *Crypto) Decrypt(ciphertext string) ([]byte, error) {
 	if len(raw) < 32 || len(raw)%16 != 0 {
 		return nil, bot.Errorf(bot.EINVALID, "ciphertext length %d is not a whole number of blocks", len(raw))
 	}
-	key, _ := base64.StdEncoding.DecodeString(c.aesKey + "=") // checked by NewCrypto
-	plain, receiver, err := decryptSafe(raw, key)
+	plain, receiver, err := decryptSafe(raw, c.key)
 	if err != nil {
 		return nil, bot.Errorf(bot.EINVALID, "cannot decrypt: bad padding or length")
 	}
@@ -108,11 +113,7 @@ func (c *Crypto) Encrypt(random, plain []byte) (string, error) {
 	if len(random) != 16 {
 		return "", bot.Errorf(bot.EINVALID, "random prefix must be 16 bytes")
 	}
-	out, err := util.EncryptMsg(random, plain, c.corpID, c.aesKey)
-	if err != nil {
-		return "", err
-	}
-	return string(out), nil
+	return base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random, plain, c.corpID, c.key)), nil
 }
 
 // VerifyURL answers WeCom's GET verification: it checks the signature over

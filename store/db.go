@@ -2,11 +2,16 @@
 // modernc.org/sqlite, MySQL and TiDB through go-sql-driver/mysql, both with
 // sqlx) and the key-value store on Redis as well.
 //
-// Every public method owns its transaction; SQL is spelled out in a const
-// beside the method that runs it and uses ? placeholders, which both drivers
-// take; driver errors pass through translate, the one place that turns them
-// into bot error codes. Times are stored as Unix milliseconds in UTC, taken
-// from the injected clock once per call.
+// Every public method owns its transaction (one that runs a single statement
+// lets it commit on its own); SQL is spelled out in a const beside the method
+// that runs it and uses ? placeholders, which both drivers take; driver
+// errors pass through translate, the one place that turns them into bot
+// error codes. Times are stored as Unix milliseconds in UTC, taken from the
+// injected clock once per call.
+//
+// The schema is kept portable to TiDB: no foreign keys, triggers or
+// procedures, no SKIP LOCKED, and ids only break ties in orderings (TiDB
+// hands them out in per-server ranges).
 package store
 
 import (

@@ -80,6 +80,7 @@ type inboxRecord struct {
 	LeaseUntil  int64  `db:"lease_until"`
 }
 
+// row converts the record to the domain type.
 func (r inboxRecord) row() bot.InboxRow {
 	return bot.InboxRow{
 		ID:          r.ID,
@@ -113,12 +114,14 @@ func (in *Inbox) Put(ctx context.Context, row bot.InboxRow) (inserted bool, err 
 	}
 	_, err = in.db.db.ExecContext(ctx, q, row.DedupeKey, string(row.Kind), row.UserID, nonNil(row.Payload),
 		bot.InNew, toMS(received))
-	if err = translate(err); bot.ErrorCode(err) == bot.ECONFLICT {
+	switch err := translate(err); {
+	case err == nil:
+		return true, nil
+	case bot.ErrorCode(err) == bot.ECONFLICT: // dedupe_key is the only unique key
 		return false, nil
-	} else if err != nil {
+	default:
 		return false, err
 	}
-	return true, nil
 }
 
 // Claim leases up to limit rows that are new, or working with a lease that

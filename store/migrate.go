@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -42,7 +43,11 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(dialect, db.db.DB, fsys, goose.WithDisableGlobalRegistry(true))
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if db.mysql() {
+		opts = append(opts, goose.WithSessionLocker(migrateLock{}))
+	}
+	p, err := goose.NewProvider(dialect, db.db.DB, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
@@ -73,4 +78,35 @@ func (db *DB) MigrationVersion(ctx context.Context) (current, latest int64, err 
 		return 0, 0, fmt.Errorf("store: migration version: %w", translate(err))
 	}
 	return current, latest, nil
+}
+
+// migrateLock serialises the migrations of instances that start together on
+// one MySQL (or TiDB) database, with a named lock held by the connection
+// goose migrates on. SQLite needs none: its migration is one writer.
+type migrateLock struct{}
+
+// Settings of migrateLock.
+const (
+	migrateLockName    = "gridbot.migrate"
+	migrateLockSeconds = 300 // how long to wait for another instance's migration
+)
+
+// SessionLock waits for the migration lock.
+func (migrateLock) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	const q = `SELECT GET_LOCK(?, ?)`
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, q, migrateLockName, migrateLockSeconds).Scan(&got); err != nil {
+		return translate(err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return bot.Errorf(bot.EUNAVAILABLE, "store: another instance has held the migration lock for %ds", migrateLockSeconds)
+	}
+	return nil
+}
+
+// SessionUnlock releases the migration lock.
+func (migrateLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	const q = `SELECT RELEASE_LOCK(?)`
+	var released sql.NullInt64
+	return translate(conn.QueryRowContext(ctx, q, migrateLockName).Scan(&released))
 }

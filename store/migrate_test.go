@@ -1,12 +1,15 @@
 package store
 
 import (
+	"context"
 	"io/fs"
 	"maps"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -196,4 +199,35 @@ func TestMigrateDownAndUp(t *testing.T) {
 			t.Fatalf("after up: version %d of %d", current, latest)
 		}
 	})
+}
+
+// TestConcurrentMigrate starts several instances on one empty MySQL database
+// at once: the migration lock lets exactly one apply each migration.
+func TestConcurrentMigrate(t *testing.T) {
+	e := openMySQL(t)
+	dropAllTables(t, e.db)
+	const n = 4
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			db, err := Open(context.Background(), Options{Driver: DriverMySQL, DSN: os.Getenv(envMySQLDSN), Migrate: true})
+			if err == nil {
+				db.Close()
+			}
+			errs[i] = err
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		must(t, err)
+	}
+	current, latest, err := e.db.MigrationVersion(t.Context())
+	must(t, err)
+	if current != latest {
+		t.Fatalf("version %d of %d after concurrent migrations", current, latest)
+	}
 }

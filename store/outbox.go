@@ -59,6 +59,7 @@ type outboxRecord struct {
 	LeaseUntil int64  `db:"lease_until"`
 }
 
+// item converts the record to the domain type.
 func (r outboxRecord) item() bot.OutboxItem {
 	return bot.OutboxItem{
 		ID:          r.ID,

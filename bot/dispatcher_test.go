@@ -197,4 +197,3 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("capped backoff floor = %s, want %s", got, max/2)
 	}
 }
-

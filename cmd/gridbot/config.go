@@ -55,6 +55,7 @@ type Config struct {
 		PasswordFile string `yaml:"password_file"`
 		DB           int    `yaml:"db"`
 		MasterName   string `yaml:"master_name"` // Sentinel
+		KeyPrefix    string `yaml:"key_prefix"`  // every key starts with it (default "gridbot:")
 	} `yaml:"redis"`
 	WeCom struct {
 		CorpID          string            `yaml:"corp_id"`
@@ -133,6 +134,9 @@ func setDefaults(c *Config) {
 	}
 	if c.Store.SQLitePath == "" {
 		c.Store.SQLitePath = strings.TrimRight(c.DataDir, "/") + "/gridbot.db"
+	}
+	if c.Redis.KeyPrefix == "" {
+		c.Redis.KeyPrefix = "gridbot:"
 	}
 	if c.WeCom.APIBase == "" && !c.WeCom.Simulate {
 		c.WeCom.APIBase = "https://qyapi.weixin.qq.com"

@@ -37,21 +37,14 @@ const (
 
 // backend is where a test app keeps its data.
 type backend struct {
-	name    string
-	env     map[string]string // GRIDBOT_MYSQL_DSN, GRIDBOT_REDIS_ADDR
-	openSQL func(t *testing.T, dataDir string) *store.DB
+	name string
+	env  map[string]string // GRIDBOT_REDIS_ADDR; GRIDBOT_MYSQL_DSN is made per app
 }
 
 // backends are SQLite always, and MySQL + Redis when the test variables
 // are set (with CI=true they must be).
 func backends(t *testing.T) []backend {
-	bs := []backend{{
-		name: "sqlite",
-		env:  map[string]string{},
-		openSQL: func(t *testing.T, dataDir string) *store.DB {
-			return openTestStore(t, store.Options{Driver: store.DriverSQLite, SQLitePath: filepath.Join(dataDir, "gridbot.db")})
-		},
-	}}
+	bs := []backend{{name: "sqlite", env: map[string]string{}}}
 	dsn, raddr := os.Getenv("GRIDBOT_TEST_MYSQL_DSN"), os.Getenv("GRIDBOT_TEST_REDIS_ADDR")
 	if dsn == "" || raddr == "" {
 		if os.Getenv("CI") == "true" {
@@ -59,13 +52,7 @@ func backends(t *testing.T) []backend {
 		}
 		return bs
 	}
-	return append(bs, backend{
-		name: "mysql+redis",
-		env:  map[string]string{"GRIDBOT_REDIS_ADDR": raddr},
-		openSQL: func(t *testing.T, _ string) *store.DB {
-			return nil // set per app by freshMySQL
-		},
-	})
+	return append(bs, backend{name: "mysql+redis", env: map[string]string{"GRIDBOT_REDIS_ADDR": raddr}})
 }
 
 // freshMySQL creates an empty database gridbot_test_cmd_N for one app and
@@ -151,9 +138,11 @@ workers:
   poll: 50ms
   outbox_backoff: 10ms
   outbox_max_backoff: 100ms
+redis:
+  key_prefix: "gridbot-test-%d:"
 log:
   level: warn
-%s`, dir, tCorp, tAgent, tSecret, tToken, tAESKey, api.URL, tRobot, tRobotKy, o.config)
+%s`, dir, tCorp, tAgent, tSecret, tToken, tAESKey, api.URL, tRobot, tRobotKy, time.Now().UnixNano(), o.config)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -161,10 +150,7 @@ log:
 	for k, v := range be.env {
 		env[k] = v
 	}
-	var db *store.DB
-	if be.name == "sqlite" {
-		db = nil
-	} else {
+	if be.name != "sqlite" {
 		env["GRIDBOT_MYSQL_DSN"] = freshMySQL(t)
 	}
 	getenv := func(k string) string { return env[k] }
@@ -195,6 +181,7 @@ log:
 	}
 	go func() { _, _ = io.Copy(out, pr) }()
 
+	var db *store.DB
 	if be.name == "sqlite" {
 		db = openTestStore(t, store.Options{Driver: store.DriverSQLite, SQLitePath: filepath.Join(dir, "gridbot.db")})
 	} else {

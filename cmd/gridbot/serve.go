@@ -114,7 +114,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			return fmt.Errorf("redis %s does not answer: %w", cfg.Redis.Addr, err)
 		}
-		sessions, tokens = store.NewRedisKV(rdb, "gridbot:sess:"), store.NewRedisKV(rdb, "gridbot:token:")
+		sessions, tokens = store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"sess:"), store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"token:")
 		sessionWhere = "Redis " + cfg.Redis.Addr
 	}
 	_ = sessions // the conversation's sessions arrive with the case loop

@@ -190,6 +190,9 @@ func (db *DB) Leases() *Leases { return &Leases{db: db} }
 // RateLimiter returns the shared sliding-window rate limiter.
 func (db *DB) RateLimiter() *RateLimiter { return &RateLimiter{db: db} }
 
+// Cases returns the store of cases, their events, photos and cards.
+func (db *DB) Cases() *Cases { return &Cases{db: db} }
+
 // mysql reports whether the dialect is MySQL (or TiDB).
 func (db *DB) mysql() bool { return db.driver == DriverMySQL }
 

@@ -54,13 +54,14 @@ type InboxStats struct {
 	OldestUndone time.Duration // 0 when nothing waits
 }
 
-// Tx is the unit of work a processed callback commits in one go. Later
-// issues add the case repositories here.
+// Tx is the unit of work a processed callback (or a sweep) commits in one
+// go: case changes and the outbound calls they cause.
 type Tx interface {
 	// Enqueue adds outbound calls; an item whose Key exists is skipped.
 	Enqueue(ctx context.Context, items ...OutboxItem) error
 	// Now is the one timestamp of this transaction.
 	Now() time.Time
+	CaseRepo
 }
 
 // Outbox is the durable queue of WeCom calls.

@@ -101,8 +101,20 @@ func (p *Processor) process(ctx context.Context, row InboxRow) {
 		p.Observer.InboxDone(row.Kind, "dead")
 		return
 	}
-	d := Delivery{InboxID: row.ID, DedupeKey: row.DedupeKey, Msg: msg}
+	d := &Delivery{InboxID: row.ID, DedupeKey: row.DedupeKey, Msg: msg}
+	sh, withSession := p.Handler.(SessionHandler)
+	if withSession {
+		if err := sh.Before(ctx, d); err != nil {
+			p.retry(ctx, row, err)
+			return
+		}
+	}
 	err = p.Inbox.Complete(ctx, row, func(tx Tx) error { return p.Handler.Handle(ctx, tx, d) })
+	if err == nil && withSession {
+		// The effects are committed; a session that fails to save loses a
+		// half-assembled draft at worst, never a case or a message.
+		_ = sh.After(ctx, d)
+	}
 	switch {
 	case err == nil:
 		p.Observer.InboxDone(row.Kind, "ok")
@@ -112,13 +124,20 @@ func (p *Processor) process(ctx context.Context, row InboxRow) {
 	case ErrorCode(err) == ECONFLICT:
 		// Our lease ran out and another worker has the row: it will finish it.
 		p.Observer.InboxDone(row.Kind, "conflict")
-	case row.Attempts >= p.MaxAttempts:
+	default:
+		p.retry(ctx, row, err)
+	}
+}
+
+// retry puts the row back for a later attempt, or dead after MaxAttempts.
+func (p *Processor) retry(ctx context.Context, row InboxRow, err error) {
+	if row.Attempts >= p.MaxAttempts {
 		_ = p.Inbox.Fail(ctx, row, err.Error(), 0, true)
 		p.Observer.InboxDone(row.Kind, "dead")
-	default:
-		_ = p.Inbox.Fail(ctx, row, err.Error(), Backoff(row.Attempts, time.Second, 5*time.Minute, rand.Float64()), false)
-		p.Observer.InboxDone(row.Kind, "retry")
+		return
 	}
+	_ = p.Inbox.Fail(ctx, row, err.Error(), Backoff(row.Attempts, 100*time.Millisecond, time.Minute, rand.Float64()), false)
+	p.Observer.InboxDone(row.Kind, "retry")
 }
 
 // Limit is a sliding-window rate limit: at most N calls in any Window.
@@ -158,6 +177,9 @@ type Dispatcher struct {
 	Poll        time.Duration // default 1 s
 	Observer    Observer
 	Jitter      func() float64 // in [0,1); default math/rand
+	// OnSent, when set, is told of every success (media downloads are
+	// recorded on their cases this way).
+	OnSent func(ctx context.Context, item OutboxItem, result []byte)
 
 	wake chan struct{}
 	once sync.Once
@@ -288,6 +310,9 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) (until time.Time, 
 			return time.Time{}, true
 		}
 		d.Observer.OutboxDone(it.Kind, "sent")
+		if d.OnSent != nil {
+			d.OnSent(ctx, it, result)
+		}
 		return time.Time{}, true
 	}
 	class, code := ClassOf(err)

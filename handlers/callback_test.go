@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gridbot/bot"
+	"gridbot/bot/classify"
+	"gridbot/bot/roster"
 	"gridbot/bot/wecom"
 	"gridbot/bot/wecom/wecomfake"
 	"gridbot/handlers"
@@ -96,7 +98,13 @@ func TestStoreDownAnswers500ThenProcessesOnce(t *testing.T) {
 	api := httptest.NewServer(fake)
 	defer api.Close()
 	tokens, _ := store.NewSQLKV(db, "token_cache")
-	proc := &bot.Processor{Inbox: db.Inbox(), Handler: &bot.Bot{T: templates.MustLoad()}, Parse: wecom.Parse, Owner: "t"}
+	classifier, err := classify.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, _ := store.NewSQLKV(db, store.TableSessions)
+	service := &bot.Service{T: templates.MustLoad(), Roster: roster.Demo(), Classifier: classifier, Sessions: sessions, Policy: bot.DefaultPolicy()}
+	proc := &bot.Processor{Inbox: db.Inbox(), Handler: service, Parse: wecom.Parse, Owner: "t"}
 	disp := &bot.Dispatcher{Outbox: db.Outbox(), Limiter: db.RateLimiter(), Owner: "t",
 		Sender: wecom.NewClient(wecom.ClientOptions{BaseURL: api.URL, CorpID: "wwcorp", AgentID: 1000002, Secret: "s", Tokens: tokens})}
 	if n, err := proc.RunOnce(ctx); err != nil || n != 1 {
@@ -108,7 +116,7 @@ func TestStoreDownAnswers500ThenProcessesOnce(t *testing.T) {
 	if n, _ := proc.RunOnce(ctx); n != 0 {
 		t.Fatalf("processor found %d more rows", n)
 	}
-	if got := len(fake.Messages("u1")); got != 1 {
-		t.Fatalf("u1 got %d replies, want 1", got)
+	if got := len(fake.Messages("u1")); got != 1 || !strings.Contains(string(fake.Messages("u1")[0].Body), "不在本系统名单") {
+		t.Fatalf("u1 (not on the roster) got %d replies, want the one polite line: %+v", got, fake.Messages("u1"))
 	}
 }

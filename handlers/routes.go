@@ -25,6 +25,9 @@ type Server struct {
 	Log      *slog.Logger
 	Clock    bot.Clock
 
+	// API, when set, serves the cases.
+	API *API
+
 	// Sim, when set, mounts the simulated WeCom: its API under /wecomfake
 	// and the simulator's endpoints under /sim.
 	Sim *Sim
@@ -44,6 +47,12 @@ func (s *Server) Routes() *gin.Engine {
 	r.GET("/healthz", s.healthz)
 	r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
 
+	if s.API != nil {
+		api := r.Group("/api", s.API.auth)
+		api.GET("/cases", s.API.listCases)
+		api.GET("/cases/:id", s.API.getCase)
+		api.GET("/cases/:id/photos/:file", s.API.photo)
+	}
 	if s.Sim != nil {
 		r.Any("/wecomfake/*path", gin.WrapH(http.StripPrefix("/wecomfake", s.Sim.Fake.Handler())))
 		r.GET("/sim/api/messages", gin.WrapH(s.Sim.Fake.MessagesHandler()))

@@ -27,6 +27,14 @@ type Sim struct {
 	AgentID     string
 	CallbackURL string
 	HTTP        *http.Client
+	Clock       bot.Clock // the time callbacks carry (default: now)
+}
+
+func (s *Sim) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock.Now()
+	}
+	return time.Now()
 }
 
 // simSend is what the simulator's page (or curl) posts to /sim/api/send.
@@ -62,7 +70,7 @@ func (s *Sim) send(c *gin.Context) {
 }
 
 func (s *Sim) inbound(r simSend) (bot.Inbound, error) {
-	now := time.Now()
+	now := s.now()
 	m := bot.Inbound{CorpID: s.Crypto.CorpID(), UserID: r.From, AgentID: s.AgentID, CreateTime: now.Truncate(time.Second)}
 	newID := func() string { return strconv.FormatInt(now.UnixNano()/1000, 10) }
 	switch r.Type {
@@ -100,7 +108,7 @@ func (s *Sim) inbound(r simSend) (bot.Inbound, error) {
 func (s *Sim) Post(ctx context.Context, msg bot.Inbound) (int, error) {
 	nonce := make([]byte, 5)
 	_, _ = rand.Read(nonce)
-	q, body, err := s.Crypto.Seal(wecom.BuildXML(msg), s.AgentID, time.Now(), hex.EncodeToString(nonce))
+	q, body, err := s.Crypto.Seal(wecom.BuildXML(msg), s.AgentID, s.now(), hex.EncodeToString(nonce))
 	if err != nil {
 		return 0, err
 	}

@@ -53,16 +53,161 @@ func (s *Set) Render(name string, data any) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// Names lists the templates Load insists on.
-var Names = []string{Help}
+// Names lists the templates Load insists on; a missing one fails the boot.
+var Names = []string{
+	Help, "status", "action", "size", "source", "closecode", "button",
+	CardSource, CardTitle, CardDesc, CardSub, CardDone,
+	RowCategory, RowPlace, RowGrid, RowPhotos, RowDue, RowStatus, RowHolder, ValuePhotos, ValueDue,
+	MsgNotRegistered, MsgDraftPhoto, MsgDraftPlace, MsgDraftNeedPlace, MsgDraftStart, MsgDraftNone,
+	MsgDraftCancelled, MsgDraftExpired, MsgResidentFormat, MsgFiled, MsgOnSpot, MsgClosed, MsgCallBack,
+	MsgReworked, MsgReminder, MsgOverdue, MsgSupported, MsgRefusedPerson, MsgRefusedState, MsgCardUsed,
+	MsgCardUnknown, MsgNeedAfterPhoto, MsgNeedVerifyPhoto, MsgNeedOwner, MsgNeedDup, MsgNeedReply,
+	MsgNeedReason, MsgDone, MsgBadInput, MsgNoOfficer, MsgTodo, MsgQuery, MsgQueryNone, MsgQueryFormat,
+}
 
 // Template names and their data.
 const (
 	// Help answers any text while no other conversation applies. Data: HelpData.
 	Help = "help.tmpl"
+
+	// Words: "status", "action", "size", "source", "closecode" and "button"
+	// take the code (a string) and give its Chinese name.
+	Status    = "status"
+	ActionW   = "action"
+	SizeW     = "size"
+	SourceW   = "source"
+	CloseCode = "closecode"
+	ButtonW   = "button"
+
+	// Cards. Data: CardData (CardDone: DoneData).
+	CardSource  = "card.source"
+	CardTitle   = "card.title"
+	CardDesc    = "card.desc"
+	CardSub     = "card.sub"
+	CardDone    = "card.done"
+	RowCategory = "row.category"
+	RowPlace    = "row.place"
+	RowGrid     = "row.grid"
+	RowPhotos   = "row.photos"
+	RowDue      = "row.due"
+	RowStatus   = "row.status"
+	RowHolder   = "row.holder"
+	ValuePhotos = "value.photos"
+	ValueDue    = "value.due"
+
+	// Messages with no data (pass nil).
+	MsgNotRegistered   = "msg.not_registered"
+	MsgDraftNeedPlace  = "msg.draft_need_place"
+	MsgDraftStart      = "msg.draft_start"
+	MsgDraftNone       = "msg.draft_none"
+	MsgDraftCancelled  = "msg.draft_cancelled"
+	MsgDraftExpired    = "msg.draft_expired"
+	MsgResidentFormat  = "msg.resident_format"
+	MsgCardUnknown     = "msg.card_unknown"
+	MsgNeedAfterPhoto  = "msg.need_after_photo"
+	MsgNeedVerifyPhoto = "msg.need_verify_photo"
+	MsgNeedOwner       = "msg.need_owner"
+	MsgNeedReply       = "msg.need_reply"
+	MsgNeedReason      = "msg.need_reason"
+
+	// Messages about a draft. Data: DraftData.
+	MsgDraftPhoto = "msg.draft_photo"
+	MsgDraftPlace = "msg.draft_place"
+
+	// Messages about a case. Data: CaseData.
+	MsgFiled         = "msg.filed"
+	MsgOnSpot        = "msg.onspot"
+	MsgClosed        = "msg.closed"
+	MsgCallBack      = "msg.callback"
+	MsgReworked      = "msg.reworked"
+	MsgReminder      = "msg.reminder"
+	MsgOverdue       = "msg.overdue"
+	MsgSupported     = "msg.supported"
+	MsgRefusedPerson = "msg.refused_person"
+	MsgRefusedState  = "msg.refused_state"
+	MsgQuery         = "msg.query"
+	MsgQueryNone     = "msg.query_none"
+
+	// Other messages.
+	MsgCardUsed    = "msg.card_used"    // DoneData
+	MsgDone        = "msg.done"         // DoneData
+	MsgNeedDup     = "msg.need_dup"     // ExampleData
+	MsgQueryFormat = "msg.query_format" // ExampleData
+	MsgBadInput    = "msg.bad_input"    // ReasonData
+	MsgNoOfficer   = "msg.no_officer"   // NoOfficerData
+	MsgTodo        = "msg.todo"         // TodoData
 )
 
 // HelpData is the data of Help.
 type HelpData struct {
 	Name string // the member's name, or "" when unknown
+}
+
+// CardData is the data of every card text.
+type CardData struct {
+	Kind      string // the card kind (bot.Card* or confirm, pick, dup, menu_*)
+	No        string // case number, "" for a draft
+	Category  string // the standard category name
+	Text      string // the report, shortened
+	Resident  string // "王大爷 138****8000" (masked unless the reader is one of the case's people)
+	Photos    int
+	Due       string // formatted deadline
+	Overdue   bool
+	DupNo     string // dup cards: the nearby case
+	DupMeters int
+	Note      string // a line of context (who escalated, a reply …)
+}
+
+// DoneData says who did what on a card or case.
+type DoneData struct {
+	No   string
+	By   string // a name
+	What string // what was done, already in words
+}
+
+// DraftData is the state of a report being assembled.
+type DraftData struct {
+	Photos   int
+	HasText  bool
+	HasPlace bool
+	Place    string
+}
+
+// CaseData is a case as messages show it.
+type CaseData struct {
+	No       string
+	Category string
+	Status   string // status code
+	Size     string // size code
+	Holder   string // a name or a body, in words
+	Due      string
+	Overdue  bool
+	Code     string // close code
+	Note     string
+	Resident string
+	Place    string
+	Text     string
+	Rework   int
+	Supports int
+}
+
+// TodoData lists someone's open cases.
+type TodoData struct {
+	Items []CaseData
+}
+
+// ExampleData carries an example case number.
+type ExampleData struct {
+	Example string
+}
+
+// ReasonData carries why an input was refused, in words.
+type ReasonData struct {
+	Reason string
+}
+
+// NoOfficerData names a district and department with no officer.
+type NoOfficerData struct {
+	District string
+	Dept     string
 }

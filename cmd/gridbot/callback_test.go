@@ -50,9 +50,10 @@ func TestURLVerification(t *testing.T) {
 	})
 }
 
-// A text from anyone is answered with the help text, through the inbox,
-// the worker, the outbox and the WeCom API.
-func TestTextIsAnsweredWithHelp(t *testing.T) {
+// A text from someone not on the roster is answered with one polite line,
+// through the inbox, the worker, the outbox and the WeCom API; nothing else
+// happens.
+func TestUnknownUserGetsOnePoliteLine(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, be backend) {
 		app := startApp(t, be, appOpts{})
 		if resp := app.post(textXML("zhangsan", "10001", "你好")); resp.StatusCode != http.StatusOK {
@@ -71,7 +72,7 @@ func TestTextIsAnsweredWithHelp(t *testing.T) {
 		if err := json.Unmarshal(msg.Body, &body); err != nil {
 			t.Fatal(err)
 		}
-		if body.ToUser != "zhangsan" || body.MsgType != "text" || body.AgentID != tAgent || !strings.Contains(body.Text.Content, "城市管理进社区助手") {
+		if body.ToUser != "zhangsan" || body.MsgType != "text" || body.AgentID != tAgent || !strings.Contains(body.Text.Content, "不在本系统名单") {
 			t.Fatalf("reply = %+v", body)
 		}
 		app.eventually("the reply marked sent", func() bool { return len(app.outbox(bot.OutSent)) == 1 })

@@ -82,6 +82,17 @@ type Config struct {
 		Token     Secret `yaml:"token"`
 		TokenFile string `yaml:"token_file"`
 	} `yaml:"api"`
+	Roster struct {
+		File string `yaml:"file"` // YAML or xlsx; empty: data_dir/roster.yaml, else the built-in demo
+	} `yaml:"roster"`
+	Cases struct {
+		SmallHour   int           `yaml:"small_hour"`   // a small case is due the same day at this hour (24 = midnight)
+		BigDays     int           `yaml:"big_days"`     // a big case is due this many days after filing
+		RemindShare float64       `yaml:"remind_share"` // remind when this share of the time is gone
+		DraftWindow time.Duration `yaml:"draft_window"` // photos, location and text within this window make one report
+		DupMeters   float64       `yaml:"dup_meters"`   // open cases of the same category this close are offered for 附议
+		SweepEvery  time.Duration `yaml:"sweep_every"`  // how often deadlines are checked
+	} `yaml:"cases"`
 	Workers struct {
 		InboxLease       time.Duration `yaml:"inbox_lease"`
 		OutboxLease      time.Duration `yaml:"outbox_lease"`
@@ -155,6 +166,24 @@ func setDefaults(c *Config) {
 	}
 	if c.Media.MaxBytes == 0 {
 		c.Media.MaxBytes = 10 << 20
+	}
+	if c.Cases.SmallHour == 0 {
+		c.Cases.SmallHour = 24
+	}
+	if c.Cases.BigDays == 0 {
+		c.Cases.BigDays = 7
+	}
+	if c.Cases.RemindShare == 0 {
+		c.Cases.RemindShare = 0.8
+	}
+	if c.Cases.DraftWindow == 0 {
+		c.Cases.DraftWindow = 10 * time.Minute
+	}
+	if c.Cases.DupMeters == 0 {
+		c.Cases.DupMeters = 50
+	}
+	if c.Cases.SweepEvery == 0 {
+		c.Cases.SweepEvery = 30 * time.Second
 	}
 	if c.Workers.InboxLease == 0 {
 		c.Workers.InboxLease = time.Minute
@@ -340,6 +369,18 @@ func (c *Config) Validate() error {
 		if key == "" {
 			add("wecom.robots.%s has an empty key", name)
 		}
+	}
+	if c.Cases.SmallHour < 1 || c.Cases.SmallHour > 24 {
+		add("cases.small_hour must be 1 to 24, got %d", c.Cases.SmallHour)
+	}
+	if c.Cases.BigDays < 1 {
+		add("cases.big_days must be at least 1, got %d", c.Cases.BigDays)
+	}
+	if c.Cases.RemindShare <= 0 || c.Cases.RemindShare >= 1 {
+		add("cases.remind_share must be between 0 and 1, got %g", c.Cases.RemindShare)
+	}
+	if c.Cases.DraftWindow <= 0 || c.Cases.SweepEvery <= 0 || c.Cases.DupMeters <= 0 {
+		add("cases.draft_window, cases.sweep_every and cases.dup_meters must be positive")
 	}
 	if c.Media.MaxBytes <= 0 {
 		add("media.max_bytes must be positive")

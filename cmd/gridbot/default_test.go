@@ -14,8 +14,8 @@ import (
 )
 
 // `gridbot` with no arguments serves the embedded default: SQLite, the
-// simulated WeCom, the simulator's endpoints; a message sent through the
-// simulator is answered through the whole loop.
+// simulated WeCom, the demo roster, the simulator's endpoints; a message a
+// roster member sends through the simulator is answered through the whole loop.
 func TestEmbeddedDefault(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -49,7 +49,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	}
 	base := m[1]
 
-	resp, err := http.Post(base+"/sim/api/send", "application/json", strings.NewReader(`{"from":"zhangsan","text":"你好"}`))
+	resp, err := http.Post(base+"/sim/api/send", "application/json", strings.NewReader(`{"from":"zhuqiang","text":"帮助"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	// The reply goes through the inbox, the worker and the outbox.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(base + "/sim/api/messages?to=zhangsan")
+		resp, err := http.Get(base + "/sim/api/messages?to=zhuqiang")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestEmbeddedDefault(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&msgs)
 		resp.Body.Close()
 		if len(msgs) == 1 {
-			if msgs[0].API != "message/send" || msgs[0].MsgType != "text" || !strings.Contains(string(msgs[0].Body), "城市管理进社区助手") {
+			if msgs[0].API != "message/send" || msgs[0].MsgType != "text" || !strings.Contains(string(msgs[0].Body), "朱强，您好") {
 				t.Fatalf("reply = %+v %s", msgs[0], msgs[0].Body)
 			}
 			break

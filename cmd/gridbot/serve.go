@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,12 +11,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"gridbot/bot"
+	"gridbot/bot/classify"
+	"gridbot/bot/roster"
+	"gridbot/bot/roster/rosterxlsx"
 	"gridbot/bot/wecom"
 	"gridbot/bot/wecom/wecomfake"
 	"gridbot/handlers"
@@ -83,26 +88,91 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, ln, stderr, deps{})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.close()
+	a.describe(stdout)
+	return a.serve(ctx)
+}
+
+// deps are what tests may inject; zero values are the real thing.
+type deps struct {
+	Clock bot.Clock
+}
+
+// app is one running gridbot: stores, WeCom, workers and HTTP, wired.
+type app struct {
+	cfg        Config
+	log        *slog.Logger
+	ln         net.Listener
+	base       string
+	db         *store.DB
+	closers    []func()
+	sessions   string
+	apiBase    string
+	rosterFrom string
+	roster     *roster.Roster
+	sim        *handlers.Sim
+	processor  *bot.Processor
+	dispatcher *bot.Dispatcher
+	sweeper    *bot.Sweeper
+	http       *http.Server
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// newApp wires everything on ln. On error what was opened is closed.
+func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, d deps) (_ *app, err error) {
+	a := &app{cfg: cfg, log: newLogger(cfg, stderr), ln: ln, base: "http://" + ln.Addr().String()}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	clock := d.Clock
+	if clock == nil {
+		clock = bot.ClockFunc(time.Now)
+	}
 	tpl, err := templates.Load()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	classifier, err := classify.Load()
+	if err != nil {
+		return nil, err
+	}
+	if a.roster, a.rosterFrom, err = loadRoster(cfg); err != nil {
+		return nil, err
 	}
 
-	db, err := openStore(ctx, cfg, cfg.Store.AutoMigrate)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
+	opts := store.Options{Driver: store.DriverSQLite, SQLitePath: cfg.Store.SQLitePath, Migrate: cfg.Store.AutoMigrate, Now: clock.Now}
+	if cfg.Store.MySQLDSN != "" {
+		opts = store.Options{Driver: store.DriverMySQL, DSN: cfg.Store.MySQLDSN.Value(), Migrate: cfg.Store.AutoMigrate, Now: clock.Now}
 	}
-	defer db.Close()
+	if a.db, err = store.Open(ctx, opts); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	a.closers = append(a.closers, func() { a.db.Close() })
 
 	var sessions, tokens bot.KV
-	if sessions, err = store.NewSQLKV(db, "sessions"); err != nil {
-		return err
+	if sessions, err = store.NewSQLKV(a.db, store.TableSessions); err != nil {
+		return nil, err
 	}
-	if tokens, err = store.NewSQLKV(db, "token_cache"); err != nil {
-		return err
+	if tokens, err = store.NewSQLKV(a.db, store.TableTokenCache); err != nil {
+		return nil, err
 	}
-	sessionWhere := "SQL"
+	a.sessions = "SQL"
 	if cfg.Redis.Addr != "" {
 		rdb := redis.NewUniversalClient(&redis.UniversalOptions{
 			Addrs:      strings.Split(cfg.Redis.Addr, ","),
@@ -110,91 +180,94 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			DB:         cfg.Redis.DB,
 			MasterName: cfg.Redis.MasterName,
 		})
-		defer rdb.Close()
+		a.closers = append(a.closers, func() { rdb.Close() })
 		if err := rdb.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("redis %s does not answer: %w", cfg.Redis.Addr, err)
+			return nil, fmt.Errorf("redis %s does not answer: %w", cfg.Redis.Addr, err)
 		}
-		sessions, tokens = store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"sess:"), store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"token:")
-		sessionWhere = "Redis " + cfg.Redis.Addr
+		sessions = store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"sess:")
+		tokens = store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"token:")
+		a.sessions = "Redis " + cfg.Redis.Addr
 	}
-	_ = sessions // the conversation's sessions arrive with the case loop
-
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
 
 	crypto, err := wecom.NewCrypto(cfg.WeCom.Token.Value(), cfg.WeCom.AESKey.Value(), cfg.WeCom.CorpID)
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, err
 	}
-	metrics := handlers.NewMetrics(db.Inbox(), db.Outbox())
-
+	metrics := handlers.NewMetrics(a.db.Inbox(), a.db.Outbox())
 	robots := map[string]string{}
 	for name, key := range cfg.WeCom.Robots {
 		robots[name] = key.Value()
 	}
-	apiBase := cfg.WeCom.APIBase
-	var sim *handlers.Sim
+	a.apiBase = cfg.WeCom.APIBase
 	if cfg.WeCom.Simulate {
 		fake := wecomfake.New(wecomfake.Options{
 			CorpID: cfg.WeCom.CorpID, CorpSecret: cfg.WeCom.Secret.Value(), AgentID: cfg.WeCom.AgentID,
-			Robots: robots,
+			Robots: robots, Now: clock.Now,
 		})
-		apiBase = base + "/wecomfake"
-		sim = &handlers.Sim{
-			Fake:        fake,
-			Crypto:      crypto,
-			AgentID:     strconv.Itoa(cfg.WeCom.AgentID),
-			CallbackURL: base + "/wecom/callback",
-			HTTP:        &http.Client{Timeout: 10 * time.Second},
+		a.apiBase = a.base + "/wecomfake"
+		a.sim = &handlers.Sim{
+			Fake: fake, Crypto: crypto, AgentID: strconv.Itoa(cfg.WeCom.AgentID),
+			CallbackURL: a.base + "/wecom/callback", HTTP: &http.Client{Timeout: 10 * time.Second}, Clock: clock,
 		}
 	}
 	client := wecom.NewClient(wecom.ClientOptions{
-		BaseURL:  apiBase,
-		CorpID:   cfg.WeCom.CorpID,
-		AgentID:  cfg.WeCom.AgentID,
-		Secret:   cfg.WeCom.Secret.Value(),
-		HTTP:     &http.Client{Timeout: cfg.WeCom.HTTPTimeout},
-		Tokens:   tokens,
-		Robots:   robots,
-		MediaDir: cfg.Media.Dir,
-		MaxMedia: cfg.Media.MaxBytes,
-		OnCall:   metrics.WeComCall,
+		BaseURL: a.apiBase, CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret.Value(),
+		HTTP: &http.Client{Timeout: cfg.WeCom.HTTPTimeout}, Tokens: tokens, Robots: robots,
+		MediaDir: cfg.Media.Dir, MaxMedia: cfg.Media.MaxBytes, OnCall: metrics.WeComCall,
 	})
 
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
-	clock := bot.ClockFunc(time.Now)
 	var appRate *rate.Limiter
 	if cfg.WeCom.AppRate > 0 {
 		appRate = rate.NewLimiter(rate.Limit(cfg.WeCom.AppRate), int(cfg.WeCom.AppRate)+1)
 	}
-	dispatcher := &bot.Dispatcher{
-		Outbox: db.Outbox(), Sender: client, Limiter: db.RateLimiter(), AppRate: appRate,
+	policy := bot.DefaultPolicy()
+	policy.SmallHour, policy.BigFor, policy.RemindShare = cfg.Cases.SmallHour, time.Duration(cfg.Cases.BigDays)*24*time.Hour, cfg.Cases.RemindShare
+	service := &bot.Service{
+		T: tpl, Roster: a.roster, Classifier: classifier, Sessions: sessions, Policy: policy,
+		DraftTTL: cfg.Cases.DraftWindow, DupMeters: cfg.Cases.DupMeters,
+	}
+	cases := a.db.Cases()
+	a.dispatcher = &bot.Dispatcher{
+		Outbox: a.db.Outbox(), Sender: client, Limiter: a.db.RateLimiter(), AppRate: appRate,
 		Clock: clock, Owner: owner, Lease: cfg.Workers.OutboxLease, Poll: cfg.Workers.Poll,
 		MaxAttempts: cfg.Workers.OutboxAttempts, BaseBackoff: cfg.Workers.OutboxBackoff,
 		MaxBackoff: cfg.Workers.OutboxMaxBackoff, Observer: metrics,
+		OnSent: func(ctx context.Context, item bot.OutboxItem, result []byte) {
+			if item.Kind != bot.OutMedia {
+				return
+			}
+			var r bot.MediaResult
+			if json.Unmarshal(result, &r) == nil {
+				if err := cases.MediaStored(ctx, r); err != nil {
+					a.log.Warn("recording a downloaded photo failed", "media_id", r.MediaID, "err", err)
+				}
+			}
+		},
 	}
-	processor := &bot.Processor{
-		Inbox: db.Inbox(), Handler: &bot.Bot{T: tpl}, Parse: wecom.Parse,
+	a.processor = &bot.Processor{
+		Inbox: a.db.Inbox(), Handler: service, Parse: wecom.Parse,
 		Owner: owner, Lease: cfg.Workers.InboxLease, Poll: cfg.Workers.Poll,
-		Observer: metrics, OnCommit: dispatcher.Notify,
+		Observer: metrics, OnCommit: a.dispatcher.Notify,
 	}
+	a.sweeper = &bot.Sweeper{Cases: cases, Leases: a.db.Leases(), Service: service, Clock: clock, Owner: owner,
+		Every: cfg.Cases.SweepEvery, OnCommit: a.dispatcher.Notify}
+
 	srv := &handlers.Server{
-		Receiver: &wecom.Receiver{Crypto: crypto, AgentID: strconv.Itoa(cfg.WeCom.AgentID), Window: cfg.WeCom.TimestampWindow},
+		Receiver: &wecom.Receiver{Crypto: crypto, AgentID: strconv.Itoa(cfg.WeCom.AgentID), Window: cfg.WeCom.TimestampWindow, Now: clock.Now},
 		Crypto:   crypto,
-		Inbox:    db.Inbox(),
-		Accepted: processor.Notify,
-		Ping:     db.Ping,
+		Inbox:    a.db.Inbox(),
+		Accepted: a.processor.Notify,
+		Ping:     a.db.Ping,
 		Metrics:  metrics,
-		Log:      log,
+		Log:      a.log,
 		Clock:    clock,
-		Sim:      sim,
+		Sim:      a.sim,
+		API: &handlers.API{Cases: cases, Token: cfg.API.Token.Value(), Open: cfg.WeCom.Simulate && isLoopback(cfg.Listen),
+			MediaDir: cfg.Media.Dir, Zone: policy.Zone},
 	}
-	httpSrv := &http.Server{
+	a.http = &http.Server{
 		Handler:           srv.Routes(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -202,30 +275,94 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	return a, nil
+}
 
-	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); processor.Run(workCtx) }()
-	go func() { defer wg.Done(); dispatcher.Run(workCtx) }()
+// isLoopback reports whether a listen address only takes local connections.
+func isLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+// loadRoster reads roster.file, else data_dir/roster.yaml or roster.xlsx
+// (what `gridbot import roster` writes), else the built-in demo.
+func loadRoster(cfg Config) (*roster.Roster, string, error) {
+	path := cfg.Roster.File
+	if path == "" {
+		for _, name := range []string{"roster.yaml", "roster.xlsx"} {
+			p := filepath.Join(cfg.DataDir, name)
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		return roster.Demo(), "the built-in demo roster of 董家街道", nil
+	}
+	r, err := readRoster(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return r, path, nil
+}
 
-	mode := "WeCom API " + apiBase
-	if sim != nil {
+// readRoster parses a YAML or xlsx roster file.
+func readRoster(path string) (*roster.Roster, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
+		return rosterxlsx.Parse(f)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	return roster.Parse(b)
+}
+
+// describe prints what started and where.
+func (a *app) describe(w io.Writer) {
+	mode := "WeCom API " + a.apiBase
+	if a.sim != nil {
 		mode = "simulated WeCom (demo credentials)"
 	}
-	fmt.Fprintf(stdout, "gridbot %s listening on %s\n", version, base)
-	fmt.Fprintf(stdout, "  store:     %s\n", describeStore(cfg, db))
-	fmt.Fprintf(stdout, "  sessions:  %s\n", sessionWhere)
-	fmt.Fprintf(stdout, "  wecom:     %s\n", mode)
-	fmt.Fprintf(stdout, "  callback:  %s/wecom/callback\n", base)
-	if sim != nil {
-		fmt.Fprintf(stdout, "  simulator: %s/sim/\n", base)
+	fmt.Fprintf(w, "gridbot %s listening on %s\n", version, a.base)
+	fmt.Fprintf(w, "  store:     %s\n", describeStore(a.cfg, a.db))
+	fmt.Fprintf(w, "  sessions:  %s\n", a.sessions)
+	fmt.Fprintf(w, "  roster:    %s (%d districts, %d grids, %d people)\n", a.rosterFrom, len(a.roster.Districts), len(a.roster.Grids), len(a.roster.People))
+	fmt.Fprintf(w, "  wecom:     %s\n", mode)
+	fmt.Fprintf(w, "  callback:  %s/wecom/callback\n", a.base)
+	fmt.Fprintf(w, "  api:       %s/api/cases\n", a.base)
+	if a.sim != nil {
+		fmt.Fprintf(w, "  simulator: %s/sim/\n", a.base)
 	}
-	fmt.Fprintf(stdout, "  health:    %s/healthz   metrics: %s/metrics\n", base, base)
-	log.Info("started", "listen", base, "driver", db.Driver())
+	fmt.Fprintf(w, "  health:    %s/healthz   metrics: %s/metrics\n", a.base, a.base)
+}
+
+// serve runs HTTP and the workers until ctx ends; then HTTP stops first,
+// then the workers; the stores close when the caller closes the app.
+func (a *app) serve(ctx context.Context) error {
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); a.processor.Run(workCtx) }()
+	go func() { defer wg.Done(); a.dispatcher.Run(workCtx) }()
+	go func() { defer wg.Done(); a.sweeper.Run(workCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.http.Serve(a.ln) }()
+	a.log.Info("started", "listen", a.base, "driver", a.db.Driver())
 
 	var runErr error
 	select {
@@ -235,20 +372,19 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			runErr = err
 		}
 	}
-	// Shutdown order: HTTP first (no new callbacks), then workers, then stores (deferred).
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutCtx); err != nil {
-		log.Warn("http shutdown", "err", err)
+	if err := a.http.Shutdown(shutCtx); err != nil {
+		a.log.Warn("http shutdown", "err", err)
 	}
 	stopWork()
 	wg.Wait()
-	log.Info("stopped")
+	a.log.Info("stopped")
 	return runErr
 }
 
 func describeStore(cfg Config, db *store.DB) string {
-	if db.Driver() == "mysql" {
+	if db.Driver() == store.DriverMySQL {
 		return "MySQL"
 	}
 	return "SQLite " + cfg.Store.SQLitePath

@@ -27,4 +27,3 @@ type SessionHandler interface {
 	Before(ctx context.Context, d *Delivery) error
 	After(ctx context.Context, d *Delivery) error
 }
-

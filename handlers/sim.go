@@ -13,6 +13,7 @@ import (
 
 	"gridbot/bot"
 	"gridbot/bot/wecom"
+	"gridbot/bot/roster"
 	"gridbot/bot/wecom/wecomfake"
 
 	"github.com/gin-gonic/gin"
@@ -28,6 +29,7 @@ type Sim struct {
 	CallbackURL string
 	HTTP        *http.Client
 	Clock       bot.Clock // the time callbacks carry (default: now)
+	Roster      *roster.Roster
 }
 
 func (s *Sim) now() time.Time {

@@ -3,6 +3,9 @@
 //	gridbot                      serve on the embedded default (SQLite, simulated WeCom)
 //	gridbot serve -config FILE   serve with a config file (MySQL + Redis + real WeCom)
 //	gridbot migrate [-config FILE]
+//	gridbot demo
+//	gridbot import roster FILE
+//	gridbot classify TEXT…
 //	gridbot version
 package main
 
@@ -40,6 +43,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serveCmd(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args, getenv, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout, stderr)
+	case "classify":
+		return classifyCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "gridbot", version)
 		return nil
@@ -55,5 +64,8 @@ const usage = `usage:
                                  the simulated WeCom, http://127.0.0.1:8080
   gridbot serve [-config FILE]   serve (GRIDBOT_* variables override the file)
   gridbot migrate [-config FILE] apply database migrations and exit
+  gridbot demo                   serve the embedded default and play a whole case story in the simulator
+  gridbot import roster FILE     check a roster (YAML or xlsx) and install it under data_dir
+  gridbot classify TEXT…         show the top categories the bot would propose for each text
   gridbot version                print the version
 `

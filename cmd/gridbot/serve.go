@@ -208,6 +208,7 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		a.sim = &handlers.Sim{
 			Fake: fake, Crypto: crypto, AgentID: strconv.Itoa(cfg.WeCom.AgentID),
 			CallbackURL: a.base + "/wecom/callback", HTTP: &http.Client{Timeout: 10 * time.Second}, Clock: clock,
+			Roster: a.roster,
 		}
 	}
 	client := wecom.NewClient(wecom.ClientOptions{

@@ -123,7 +123,7 @@ func (s *Service) Handle(ctx context.Context, tx Tx, d *Delivery) error {
 	case KindCardClick:
 		return c.click(m.TaskID, m.EventKey, m.ResponseCode)
 	case KindVoice, KindVideo:
-		return c.say(templates.MsgBadInput, templates.ReasonData{Reason: c.word(templates.Help, templates.HelpData{})})
+		return c.say(templates.MsgVoiceUnsupported, nil)
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ var Names = []string{
 	MsgDraftCancelled, MsgDraftExpired, MsgResidentFormat, MsgFiled, MsgOnSpot, MsgClosed, MsgCallBack,
 	MsgReworked, MsgReminder, MsgOverdue, MsgSupported, MsgRefusedPerson, MsgRefusedState, MsgCardUsed,
 	MsgCardUnknown, MsgNeedAfterPhoto, MsgNeedVerifyPhoto, MsgNeedOwner, MsgNeedDup, MsgNeedReply,
-	MsgNeedReason, MsgDone, MsgBadInput, MsgNoOfficer, MsgTodo, MsgQuery, MsgQueryNone, MsgQueryFormat,
+	MsgNeedReason, MsgVoiceUnsupported, MsgDone, MsgBadInput, MsgNoOfficer, MsgTodo, MsgQuery, MsgQueryNone, MsgQueryFormat,
 }
 
 // Template names and their data.
@@ -96,19 +96,20 @@ const (
 	ValueDue    = "value.due"
 
 	// Messages with no data (pass nil).
-	MsgNotRegistered   = "msg.not_registered"
-	MsgDraftNeedPlace  = "msg.draft_need_place"
-	MsgDraftStart      = "msg.draft_start"
-	MsgDraftNone       = "msg.draft_none"
-	MsgDraftCancelled  = "msg.draft_cancelled"
-	MsgDraftExpired    = "msg.draft_expired"
-	MsgResidentFormat  = "msg.resident_format"
-	MsgCardUnknown     = "msg.card_unknown"
-	MsgNeedAfterPhoto  = "msg.need_after_photo"
-	MsgNeedVerifyPhoto = "msg.need_verify_photo"
-	MsgNeedOwner       = "msg.need_owner"
-	MsgNeedReply       = "msg.need_reply"
-	MsgNeedReason      = "msg.need_reason"
+	MsgNotRegistered    = "msg.not_registered"
+	MsgDraftNeedPlace   = "msg.draft_need_place"
+	MsgDraftStart       = "msg.draft_start"
+	MsgDraftNone        = "msg.draft_none"
+	MsgDraftCancelled   = "msg.draft_cancelled"
+	MsgDraftExpired     = "msg.draft_expired"
+	MsgResidentFormat   = "msg.resident_format"
+	MsgCardUnknown      = "msg.card_unknown"
+	MsgNeedAfterPhoto   = "msg.need_after_photo"
+	MsgNeedVerifyPhoto  = "msg.need_verify_photo"
+	MsgNeedOwner        = "msg.need_owner"
+	MsgNeedReply        = "msg.need_reply"
+	MsgNeedReason       = "msg.need_reason"
+	MsgVoiceUnsupported = "msg.voice_unsupported"
 
 	// Messages about a draft. Data: DraftData.
 	MsgDraftPhoto = "msg.draft_photo"

@@ -18,6 +18,11 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	card := templates.CardData{Kind: "chief", No: "DJ-20261201-007", Category: "垃圾站（箱）满溢", Text: "东盛路菜市场门口垃圾桶满了",
+		Resident: "王大爷 138****8000", Photos: 2, Due: "12月1日 24:00", Overdue: true}
+	kase := templates.CaseData{No: "DJ-20261201-007", Category: "垃圾站（箱）满溢", Status: "guidance", Size: "small", Holder: "蒋涛",
+		Due: "12月1日 24:00", Overdue: true, Code: "resolved", Resident: "王大爷 13800138000", Place: "东盛路口", Text: "垃圾桶满了",
+		Rework: 1, Supports: 2}
 	cases := []struct {
 		golden string
 		name   string
@@ -25,8 +30,68 @@ func TestGolden(t *testing.T) {
 	}{
 		{"help_named", templates.Help, templates.HelpData{Name: "张三"}},
 		{"help_anonymous", templates.Help, templates.HelpData{}},
+		{"status_verifying", templates.Status, "verifying"},
+		{"action_call_guidance", templates.ActionW, "call_guidance"},
+		{"size_big", templates.SizeW, "big"},
+		{"source_resident", templates.SourceW, "resident"},
+		{"closecode_unsolvable", templates.CloseCode, "unsolvable"},
+		{"button_menu_close", templates.ButtonW, "menu_close"},
+		{"card_source", templates.CardSource, card},
+		{"card_title_chief", templates.CardTitle, card},
+		{"card_desc", templates.CardDesc, card},
+		{"card_sub_resident", templates.CardSub, card},
+		{"card_sub_dup", templates.CardSub, templates.CardData{Kind: "dup", Text: "垃圾桶满了", DupNo: "DJ-20261201-003", DupMeters: 12}},
+		{"card_done", templates.CardDone, templates.DoneData{By: "张伟", What: "自行处置"}},
+		{"row_category", templates.RowCategory, nil},
+		{"row_place", templates.RowPlace, nil},
+		{"row_grid", templates.RowGrid, nil},
+		{"row_photos", templates.RowPhotos, nil},
+		{"row_due", templates.RowDue, nil},
+		{"row_status", templates.RowStatus, nil},
+		{"row_holder", templates.RowHolder, nil},
+		{"value_photos", templates.ValuePhotos, card},
+		{"value_due_overdue", templates.ValueDue, card},
+		{"not_registered", templates.MsgNotRegistered, nil},
+		{"draft_photo", templates.MsgDraftPhoto, templates.DraftData{Photos: 2}},
+		{"draft_place", templates.MsgDraftPlace, templates.DraftData{Place: "东盛路口 东盛社区第一网格"}},
+		{"draft_need_place", templates.MsgDraftNeedPlace, nil},
+		{"draft_start", templates.MsgDraftStart, nil},
+		{"draft_none", templates.MsgDraftNone, nil},
+		{"draft_cancelled", templates.MsgDraftCancelled, nil},
+		{"draft_expired", templates.MsgDraftExpired, nil},
+		{"resident_format", templates.MsgResidentFormat, nil},
+		{"filed", templates.MsgFiled, kase},
+		{"onspot", templates.MsgOnSpot, kase},
+		{"closed", templates.MsgClosed, kase},
+		{"callback", templates.MsgCallBack, kase},
+		{"reworked", templates.MsgReworked, kase},
+		{"reminder", templates.MsgReminder, kase},
+		{"overdue", templates.MsgOverdue, kase},
+		{"supported", templates.MsgSupported, kase},
+		{"refused_person", templates.MsgRefusedPerson, kase},
+		{"refused_state", templates.MsgRefusedState, kase},
+		{"card_used", templates.MsgCardUsed, templates.DoneData{What: "自行处置"}},
+		{"card_unknown", templates.MsgCardUnknown, nil},
+		{"need_after_photo", templates.MsgNeedAfterPhoto, nil},
+		{"need_verify_photo", templates.MsgNeedVerifyPhoto, nil},
+		{"need_owner", templates.MsgNeedOwner, nil},
+		{"need_dup", templates.MsgNeedDup, templates.ExampleData{Example: "DJ-20261201-001"}},
+		{"need_reply", templates.MsgNeedReply, nil},
+		{"need_reason", templates.MsgNeedReason, nil},
+		{"voice_unsupported", templates.MsgVoiceUnsupported, nil},
+		{"done", templates.MsgDone, templates.DoneData{No: "DJ-20261201-007", What: "已上报"}},
+		{"bad_input", templates.MsgBadInput, templates.ReasonData{Reason: "请说明原因"}},
+		{"no_officer", templates.MsgNoOfficer, templates.NoOfficerData{District: "东城管区", Dept: "园林"}},
+		{"todo", templates.MsgTodo, templates.TodoData{Items: []templates.CaseData{kase, kase}}},
+		{"todo_empty", templates.MsgTodo, templates.TodoData{}},
+		{"query", templates.MsgQuery, kase},
+		{"query_none", templates.MsgQueryNone, templates.CaseData{No: "DJ-20261201-099"}},
+		{"query_format", templates.MsgQueryFormat, templates.ExampleData{Example: "DJ-20261201-001"}},
 	}
 	seen := map[string]bool{}
+	if len(cases) < len(templates.Names) {
+		t.Errorf("%d golden cases for %d templates", len(cases), len(templates.Names))
+	}
 	for _, c := range cases {
 		seen[c.name] = true
 		t.Run(c.golden, func(t *testing.T) {

@@ -89,7 +89,7 @@ func (c *conv) click(taskID, key, responseCode string) error {
 		return c.say(templates.MsgCardUnknown, nil)
 	}
 	if card.State != CardOpen {
-		what := c.word(templates.ButtonW, card.Action)
+		what := c.word(templates.ActionW, card.Action)
 		if err := c.greyCard(card, responseCode, c.word(templates.CardDone, templates.DoneData{What: what})); err != nil {
 			return err
 		}

@@ -251,6 +251,7 @@ func (c *conv) draftClick(card Card, key, responseCode string) error {
 		}
 		return c.say(templates.MsgDraftExpired, nil)
 	}
+	c.d.dirty = true // every tap below changes the draft
 	switch {
 	case key == "cancel":
 		c.d.Session.Draft = nil
@@ -278,7 +279,7 @@ func (c *conv) draftClick(card Card, key, responseCode string) error {
 		}
 		d.Code = code
 		d.Rev++
-		if err := c.finishCard(card, responseCode, c.categoryName(code), key); err != nil {
+		if err := c.finishCard(card, responseCode, c.categoryName(code), "pick"); err != nil {
 			return err
 		}
 		return c.proposal(d, false)

@@ -266,8 +266,9 @@ func Table() []Transition {
 			Notices: []Notice{{ToReporter, MsgClosed}, {ToReceiver, MsgCallBack}},
 			Doc:     "closed by the committee: not ours (owner named), unsolvable (挂账) or a duplicate",
 			apply:   closeWithCode},
-		{From: []Status{StReported, StStation, StGuidance}, Action: ActSetSize, Who: []Rel{RelChief}, To: StSame,
-			Doc: "the chief switches small ↔ big; the deadline is set again from the filing time",
+		{From: []Status{StReported, StStation}, Action: ActSetSize, Who: []Rel{RelChief}, To: StSame,
+			Notices: []Notice{{ToActor, CardForStatus}},
+			Doc:     "the chief switches small ↔ big; the deadline is set again from the filing time",
 			apply: func(c *Case, in Input, p Policy, now time.Time) error {
 				if in.Size != Small && in.Size != Big {
 					return Errorf(EINVALID, "size must be small or big")

@@ -78,6 +78,8 @@ func (s *Service) targets(kase Case, in Input, t Target) []string {
 func (c *conv) notice(kase Case, n Notice, user string) error {
 	if n.Kind == CardForStatus {
 		switch kase.Status {
+		case StReported:
+			n.Kind = CardChief
 		case StStation:
 			n.Kind = CardStation
 		case StGuidance:

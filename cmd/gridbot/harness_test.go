@@ -57,7 +57,7 @@ func backends(t *testing.T) []backend {
 
 // freshMySQL creates an empty database gridbot_test_cmd_N for one app and
 // returns its DSN.
-func freshMySQL(t *testing.T) string {
+func freshMySQL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("GRIDBOT_TEST_MYSQL_DSN")
 	cfg, err := mysql.ParseDSN(base)

@@ -40,7 +40,7 @@ func (c *testClock) Set(t time.Time) {
 // the test moves. Callbacks go over HTTP, signed and encrypted; the workers
 // are driven by the test (drain), so every step is deterministic.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	app    *app
 	clk    *testClock
 	fake   *wecomfake.Fake
@@ -48,7 +48,7 @@ type world struct {
 	photoN int
 }
 
-func newWorld(t *testing.T, be backend, start time.Time) *world {
+func newWorld(t testing.TB, be backend, start time.Time) *world {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{"GRIDBOT_SQLITE_PATH": filepath.Join(dir, "gridbot.db")}

@@ -15,6 +15,10 @@ func (c *conv) draft() *Draft {
 	ss := c.d.Session
 	if ss.Draft == nil {
 		ss.Draft = &Draft{Source: SrcPatrol, Started: c.now}
+		// A location sent just before belongs to the new report.
+		if l := ss.LastLoc; l != nil && c.now.Sub(l.At) <= c.s.draftTTL() {
+			ss.Draft.HasPlace, ss.Draft.Lat, ss.Draft.Lng, ss.Draft.Label = true, l.Lat, l.Lng, l.Label
+		}
 	}
 	ss.Draft.Updated = c.now
 	c.d.dirty = true
@@ -33,6 +37,11 @@ func (c *conv) photo(mediaID string) error {
 	if p := c.d.Session.Pending; p != nil && p.Need == "photo" {
 		return c.answerPending("", []string{mediaID})
 	}
+	if c.d.Session.Draft == nil {
+		if ok, err := c.activityPhoto(mediaID); ok {
+			return err
+		}
+	}
 	d := c.draft()
 	if d.seen(c.d.DedupeKey) {
 		return nil
@@ -48,8 +57,22 @@ func (c *conv) photo(mediaID string) error {
 	return c.say(templates.MsgDraftPhoto, templates.DraftData{Photos: len(d.Photos), HasText: d.Text != "", HasPlace: c.placeKnown(d)})
 }
 
-// location sets the draft's place; with text already in, the card follows.
+// location answers an action waiting for one (a patrol, a sign-in),
+// extends a patrol's track, or sets the draft's place; with text already
+// in, the card follows.
 func (c *conv) location(lat, lng float64, label string) error {
+	c.d.Session.LastLoc = &Location{Lat: lat, Lng: lng, Label: label, At: c.now}
+	c.d.dirty = true
+	if ok, err := c.locationPending(lat, lng); ok {
+		return err
+	}
+	if c.d.Session.Draft == nil {
+		if ok, err := c.trackPoint(lat, lng, true); ok {
+			return err
+		}
+	} else if _, err := c.trackPoint(lat, lng, false); err != nil {
+		return err
+	}
 	d := c.draft()
 	if d.seen(c.d.DedupeKey) {
 		return nil

@@ -69,3 +69,19 @@ type Rhythm interface {
 	// Activities recorded within [from, to).
 	Activities(ctx context.Context, from, to time.Time) ([]Activity, error)
 }
+
+// RhythmRepo is the part of a Tx that records patrols, visits and activities.
+type RhythmRepo interface {
+	StartPatrol(ctx context.Context, p *Patrol) error // sets ID
+	GetPatrol(ctx context.Context, id int64) (Patrol, error)
+	// AddTrackPoint adds a location to a patrol's track and counts it.
+	AddTrackPoint(ctx context.Context, pt TrackPoint) error
+	// EndPatrol records the end of a patrol (EndedAt, End*, Counts).
+	EndPatrol(ctx context.Context, p Patrol) error
+	AddVisit(ctx context.Context, v *Visit) error // sets ID
+	// CountVisits counts a user's visits to a community within [from, to).
+	CountVisits(ctx context.Context, userID, community string, from, to time.Time) (int, error)
+	AddActivity(ctx context.Context, a *Activity) error // sets ID
+	// AddActivityPhotos appends photos to an activity.
+	AddActivityPhotos(ctx context.Context, id int64, photos ...string) error
+}

@@ -80,6 +80,9 @@ func (s *Service) After(ctx context.Context, d *Delivery) error {
 	if d.Session.Pending != nil && s.pendingTTL() > ttl {
 		ttl = s.pendingTTL()
 	}
+	if d.Session.Patrol != 0 {
+		ttl = 24 * time.Hour // a patrol may take the whole day
+	}
 	return s.Sessions.Set(ctx, sessionKey(d.Msg.UserID), encodeSession(d.Session), ttl)
 }
 
@@ -102,8 +105,8 @@ func (s *Service) Handle(ctx context.Context, tx Tx, d *Delivery) error {
 	}
 	m := d.Msg
 	switch m.Kind {
-	case KindLocEvent, KindEnter, KindUnknown:
-		return nil // periodic locations and app opens need no answer
+	case KindEnter, KindUnknown:
+		return nil // app opens need no answer
 	}
 	me, ok := s.Roster.Person(m.UserID)
 	c := &conv{s: s, ctx: ctx, tx: tx, d: d, me: me, now: tx.Now()}
@@ -118,6 +121,10 @@ func (s *Service) Handle(ctx context.Context, tx Tx, d *Delivery) error {
 		return c.photo(m.MediaID)
 	case KindLocation:
 		return c.location(m.Lat, m.Lng, m.Label)
+	case KindLocEvent:
+		// Periodic reports (when the app asks for them) extend a patrol's track.
+		_, err := c.trackPoint(m.Lat, m.Lng, false)
+		return err
 	case KindClick:
 		return c.menu(m.EventKey)
 	case KindCardClick:
@@ -159,6 +166,9 @@ func (c *conv) text(t string) error {
 	case "居民反映", "代居民上报":
 		return c.resident(arg)
 	}
+	if ok, err := c.rhythmCommand(t); ok {
+		return err
+	}
 	if p := c.d.Session.Pending; p != nil && p.Need == "text" {
 		return c.answerPending(t, nil)
 	}
@@ -191,6 +201,14 @@ func (c *conv) menu(key string) error {
 		return c.cancel()
 	case "resident":
 		return c.say(templates.MsgResidentFormat, nil)
+	case "patrol_start":
+		return c.patrolStart()
+	case "patrol_end":
+		return c.patrolEnd()
+	case "visit":
+		return c.visit("")
+	case "activity":
+		return c.say(templates.MsgActivityFormat, nil)
 	}
 	return c.say(templates.Help, templates.HelpData{Name: c.me.Name})
 }

@@ -9,8 +9,21 @@ import (
 // an action waiting for a photo or a line of text. It lives in Redis (or the
 // SQL session table) with a TTL; losing it loses a draft, never a case.
 type Session struct {
-	Draft   *Draft   `json:"draft,omitempty"`
-	Pending *Pending `json:"pending,omitempty"`
+	Draft          *Draft    `json:"draft,omitempty"`
+	Pending        *Pending  `json:"pending,omitempty"`
+	LastLoc        *Location `json:"last_loc,omitempty"` // the member's latest location
+	Patrol         int64     `json:"patrol,omitempty"`   // the patrol under way
+	Activity       int64     `json:"activity,omitempty"` // the activity photos attach to
+	ActivityUntil  time.Time `json:"activity_until,omitempty"`
+	ActivityPhotos int       `json:"activity_photos,omitempty"`
+}
+
+// Location is a point the member sent, and when.
+type Location struct {
+	Lat   float64   `json:"lat"`
+	Lng   float64   `json:"lng"`
+	Label string    `json:"label,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // Draft is a report being assembled from photos, a location and text, in
@@ -45,7 +58,9 @@ type Pending struct {
 	Until        time.Time `json:"until"`
 }
 
-func (s *Session) empty() bool { return s == nil || (s.Draft == nil && s.Pending == nil) }
+func (s *Session) empty() bool {
+	return s == nil || (s.Draft == nil && s.Pending == nil && s.LastLoc == nil && s.Patrol == 0 && s.Activity == 0)
+}
 
 func (d *Draft) seen(key string) bool {
 	for _, k := range d.Seen {

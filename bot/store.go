@@ -62,6 +62,7 @@ type Tx interface {
 	// Now is the one timestamp of this transaction.
 	Now() time.Time
 	CaseRepo
+	RhythmRepo
 }
 
 // Outbox is the durable queue of WeCom calls.

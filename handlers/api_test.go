@@ -90,8 +90,8 @@ func TestCasesAPI(t *testing.T) {
 	}
 	type list struct {
 		Cases []struct {
-			No, Status, District, ResidentPhone string `json:"resident_phone"`
-			Overdue                             bool
+			No, Status, District string
+			Overdue              bool
 		}
 		Total int
 	}

@@ -27,7 +27,7 @@ func Load() (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	for _, name := range Names {
+	for _, name := range append(append([]string{}, Names...), RhythmNames...) {
 		if t.Lookup(name) == nil {
 			return nil, fmt.Errorf("templates: %s is missing", name)
 		}
@@ -211,4 +211,47 @@ type ReasonData struct {
 type NoOfficerData struct {
 	District string
 	Dept     string
+}
+
+// Patrols, visits and activities (rhythm.tmpl). Data: RhythmData.
+const (
+	MsgPatrolNeedStart      = "msg.patrol_need_start"
+	MsgPatrolStarted        = "msg.patrol_started"
+	MsgPatrolAlready        = "msg.patrol_already"
+	MsgPatrolNeedEnd        = "msg.patrol_need_end"
+	MsgPatrolNone           = "msg.patrol_none"
+	MsgPatrolPoint          = "msg.patrol_point"
+	MsgPatrolEnded          = "msg.patrol_ended"
+	MsgPatrolOnlyInspectors = "msg.patrol_only_inspectors"
+	MsgVisitNeedPlace       = "msg.visit_need_place"
+	MsgVisitDone            = "msg.visit_done"
+	MsgVisitOutside         = "msg.visit_outside"
+	MsgVisitOnlyGuidance    = "msg.visit_only_guidance"
+	MsgActivityFormat       = "msg.activity_format"
+	MsgActivityDone         = "msg.activity_done"
+	MsgActivityPhoto        = "msg.activity_photo"
+)
+
+// RhythmNames are the templates of rhythm.tmpl; Load insists on them too.
+var RhythmNames = []string{
+	MsgPatrolNeedStart, MsgPatrolStarted, MsgPatrolAlready, MsgPatrolNeedEnd, MsgPatrolNone, MsgPatrolPoint,
+	MsgPatrolEnded, MsgPatrolOnlyInspectors, MsgVisitNeedPlace, MsgVisitDone, MsgVisitOutside, MsgVisitOnlyGuidance,
+	MsgActivityFormat, MsgActivityDone, MsgActivityPhoto,
+}
+
+// RhythmData is the data of the patrol, visit and activity messages.
+type RhythmData struct {
+	Grid       string // a grid's name
+	Since      string // a time of day, 08:30
+	Minutes    int
+	Points     int
+	Counts     bool
+	Community  string
+	Count      int
+	Month      string // 11月
+	Kind       string // law or service
+	Topic      string
+	Place      string
+	Attendance int
+	Photos     int
 }

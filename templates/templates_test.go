@@ -87,9 +87,26 @@ func TestGolden(t *testing.T) {
 		{"query", templates.MsgQuery, kase},
 		{"query_none", templates.MsgQueryNone, templates.CaseData{No: "DJ-20261201-099"}},
 		{"query_format", templates.MsgQueryFormat, templates.ExampleData{Example: "DJ-20261201-001"}},
+		// rhythm.tmpl
+		{"patrol_need_start", templates.MsgPatrolNeedStart, nil},
+		{"patrol_started", templates.MsgPatrolStarted, templates.RhythmData{Grid: "东盛社区第一网格"}},
+		{"patrol_already", templates.MsgPatrolAlready, templates.RhythmData{Since: "08:30"}},
+		{"patrol_need_end", templates.MsgPatrolNeedEnd, nil},
+		{"patrol_none", templates.MsgPatrolNone, nil},
+		{"patrol_point", templates.MsgPatrolPoint, templates.RhythmData{Points: 3}},
+		{"patrol_ended_counts", templates.MsgPatrolEnded, templates.RhythmData{Grid: "东盛社区第一网格", Minutes: 95, Points: 6, Counts: true}},
+		{"patrol_ended_outside", templates.MsgPatrolEnded, templates.RhythmData{Grid: "东盛社区第一网格", Minutes: 12, Points: 0}},
+		{"patrol_only_inspectors", templates.MsgPatrolOnlyInspectors, nil},
+		{"visit_need_place", templates.MsgVisitNeedPlace, nil},
+		{"visit_done", templates.MsgVisitDone, templates.RhythmData{Community: "东盛社区", Count: 1}},
+		{"visit_outside", templates.MsgVisitOutside, nil},
+		{"visit_only_guidance", templates.MsgVisitOnlyGuidance, nil},
+		{"activity_format", templates.MsgActivityFormat, nil},
+		{"activity_done", templates.MsgActivityDone, templates.RhythmData{Month: "12月", Kind: "law", Topic: "垃圾分类条例进社区", Place: "东盛社区广场", Attendance: 35}},
+		{"activity_photo", templates.MsgActivityPhoto, templates.RhythmData{Photos: 2}},
 	}
 	seen := map[string]bool{}
-	if len(cases) < len(templates.Names) {
+	if len(cases) < len(templates.Names)+len(templates.RhythmNames) {
 		t.Errorf("%d golden cases for %d templates", len(cases), len(templates.Names))
 	}
 	for _, c := range cases {
@@ -114,7 +131,7 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
-	for _, n := range templates.Names {
+	for _, n := range append(append([]string{}, templates.Names...), templates.RhythmNames...) {
 		if !seen[n] {
 			t.Errorf("template %s has no golden case", n)
 		}

@@ -332,3 +332,8 @@ func (w *world) wantStatus(no string, want bot.Status) bot.Case {
 	}
 	return k
 }
+
+// locEvent is WeCom's periodic LOCATION event.
+func (w *world) locEvent(user string, lat, lng float64) bot.Inbound {
+	return bot.Inbound{Kind: bot.KindLocEvent, MsgType: "event", Event: "LOCATION", UserID: user, Lat: lat, Lng: lng, Precision: 30}
+}

@@ -111,6 +111,7 @@ type Fake struct {
 	seen     map[string][]time.Time   // member → times of messages not dropped
 	robotLog map[string][]time.Time   // webhook key → times of accepted sends
 	faults   []*fault
+	checkins []Checkin // 打卡 records served by checkin/getcheckindata
 }
 
 // New returns a Fake configured by opts.
@@ -203,6 +204,8 @@ func (f *Fake) routes(path string) (endpoint, bool) {
 		return endpoint{api: "media/upload", post: true, maxBody: maxUploadBody, peek: peekUpload, handle: f.handleUpload}, true
 	case "media/get":
 		return endpoint{api: "media/get", peek: peekMediaGet, handle: f.handleMediaGet}, true
+	case "checkin/getcheckindata":
+		return endpoint{api: "checkin/getcheckindata", post: true, maxBody: jsonLimit, peek: peekCheckin, handle: f.handleCheckin}, true
 	}
 	return endpoint{}, false
 }

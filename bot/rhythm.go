@@ -74,6 +74,8 @@ type Rhythm interface {
 type RhythmRepo interface {
 	StartPatrol(ctx context.Context, p *Patrol) error // sets ID
 	GetPatrol(ctx context.Context, id int64) (Patrol, error)
+	// FindPatrol finds a user's patrol of a day from a source.
+	FindPatrol(ctx context.Context, userID, day, source string) (Patrol, bool, error)
 	// AddTrackPoint adds a location to a patrol's track and counts it.
 	AddTrackPoint(ctx context.Context, pt TrackPoint) error
 	// EndPatrol records the end of a patrol (EndedAt, End*, Counts).
@@ -84,4 +86,22 @@ type RhythmRepo interface {
 	AddActivity(ctx context.Context, a *Activity) error // sets ID
 	// AddActivityPhotos appends photos to an activity.
 	AddActivityPhotos(ctx context.Context, id int64, photos ...string) error
+}
+
+// Checkin is one WeCom 打卡 record, as patrol evidence.
+type Checkin struct {
+	UserID   string
+	Type     string // 上班打卡, 下班打卡, 外出打卡
+	At       time.Time
+	Lat, Lng float64
+	Title    string
+	Notes    string
+	MediaIDs []string
+}
+
+// CheckinSource reads 打卡 records (the WeCom check-in API).
+type CheckinSource interface {
+	// Checkins returns the 外出打卡 records of users within [from, to];
+	// callers keep to 100 users and 30 days a call.
+	Checkins(ctx context.Context, users []string, from, to time.Time) ([]Checkin, error)
 }

@@ -76,6 +76,20 @@ func (t *Tx) GetPatrol(ctx context.Context, id int64) (bot.Patrol, error) {
 	return r.patrol(), nil
 }
 
+// FindPatrol finds a user's patrol of a day from a source.
+func (t *Tx) FindPatrol(ctx context.Context, userID, day, source string) (bot.Patrol, bool, error) {
+	var r patrolRecord
+	err := t.tx.GetContext(ctx, &r, `SELECT `+patrolColumns+` FROM patrols WHERE user_id = ? AND day = ? AND source = ?
+		ORDER BY id LIMIT 1`, userID, day, source)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Patrol{}, false, nil
+	}
+	if err != nil {
+		return bot.Patrol{}, false, translate(err)
+	}
+	return r.patrol(), true, nil
+}
+
 // AddTrackPoint adds a location to a patrol's track.
 func (t *Tx) AddTrackPoint(ctx context.Context, pt bot.TrackPoint) error {
 	if pt.At.IsZero() {

@@ -380,3 +380,50 @@ func (c *Client) observe(api string, code int) {
 		c.opts.OnCall(api, code)
 	}
 }
+
+var _ bot.CheckinSource = (*Client)(nil)
+
+// Checkins reads 外出打卡 records (checkin/getcheckindata, type 2) of up to
+// 100 users over at most 30 days.
+func (c *Client) Checkins(ctx context.Context, users []string, from, to time.Time) ([]bot.Checkin, error) {
+	body, _ := json.Marshal(map[string]any{
+		"opencheckindatatype": 2, "starttime": from.Unix(), "endtime": to.Unix(), "useridlist": users,
+	})
+	var out struct {
+		ErrCode     int    `json:"errcode"`
+		ErrMsg      string `json:"errmsg"`
+		CheckinData []struct {
+			UserID        string   `json:"userid"`
+			CheckinType   string   `json:"checkin_type"`
+			CheckinTime   int64    `json:"checkin_time"`
+			LocationTitle string   `json:"location_title"`
+			Lat           int64    `json:"lat"`
+			Lng           int64    `json:"lng"`
+			Notes         string   `json:"notes"`
+			MediaIDs      []string `json:"mediaids"`
+		} `json:"checkindata"`
+	}
+	_, err := c.withToken(ctx, "checkin/getcheckindata", func(tok string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.opts.BaseURL+"/cgi-bin/checkin/getcheckindata?access_token="+url.QueryEscape(tok), bytes.NewReader(body))
+		if err != nil {
+			return nil, transient("checkin/getcheckindata", err)
+		}
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		if err := c.do(req, "checkin/getcheckindata", &out, nil); err != nil {
+			return nil, err
+		}
+		if out.ErrCode != codeOK {
+			return nil, apiError("checkin/getcheckindata", out.ErrCode, out.ErrMsg)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]bot.Checkin, 0, len(out.CheckinData))
+	for _, r := range out.CheckinData {
+		recs = append(recs, bot.Checkin{UserID: r.UserID, Type: r.CheckinType, At: time.Unix(r.CheckinTime, 0),
+			Lat: float64(r.Lat) / 1e6, Lng: float64(r.Lng) / 1e6, Title: r.LocationTitle, Notes: r.Notes, MediaIDs: r.MediaIDs})
+	}
+	return recs, nil
+}

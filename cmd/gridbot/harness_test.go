@@ -105,6 +105,9 @@ type testApp struct {
 	db     *store.DB // a second handle on the app's database, for assertions
 	stdout *lockedBuffer
 	stop   func() error
+
+	configPath string              // the app's config file
+	getenv     func(string) string // the app's environment
 }
 
 type appOpts struct {
@@ -209,7 +212,7 @@ log:
 			t.Errorf("gridbot stopped with %v\nstderr:\n%s", err, stderr.String())
 		}
 	})
-	return &testApp{t: t, base: base, fake: fake, crypto: crypto, db: db, stdout: out, stop: stop}
+	return &testApp{t: t, base: base, fake: fake, crypto: crypto, db: db, stdout: out, stop: stop, configPath: cfgPath, getenv: getenv}
 }
 
 // post seals plaintext XML as WeCom would and posts it to the callback.

@@ -6,18 +6,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"gridbot/bot"
 	"gridbot/bot/classify"
+	"gridbot/bot/wecom"
+	"gridbot/store"
+	"gridbot/templates"
 )
 
 // importCmd checks a roster (YAML or xlsx) and installs it under data_dir,
 // where serve finds it: gridbot import roster [-config FILE] [-check] FILE.
 func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "checkin" {
+		return importCheckinCmd(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "roster" {
-		return errors.New("usage: gridbot import roster [-config FILE] [-check] FILE (.yaml or .xlsx)")
+		return errors.New("usage: gridbot import roster [-config FILE] [-check] FILE (.yaml or .xlsx)\n       gridbot import checkin [-config FILE] -from 2026-11-01 -to 2026-11-30")
 	}
 	fs := flag.NewFlagSet("import roster", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -108,3 +117,95 @@ func classifyCmd(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
+
+// importCheckinCmd reads inspectors' 外出打卡 records from WeCom's check-in
+// API and records the days they patrolled their grid.
+func importCheckinCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import checkin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file")
+	fromS := fs.String("from", "", "first day, 2026-11-01")
+	toS := fs.String("to", "", "last day, 2026-11-30 (default: the first day)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	zone := bot.Shanghai()
+	from, err := time.ParseInLocation("2006-01-02", *fromS, zone)
+	if err != nil {
+		return errors.New("-from must be a date like 2026-11-01")
+	}
+	to := from
+	if *toS != "" {
+		if to, err = time.ParseInLocation("2006-01-02", *toS, zone); err != nil || to.Before(from) {
+			return errors.New("-to must be a date like 2026-11-30, not before -from")
+		}
+	}
+	cfg, err := LoadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.WeCom.Simulate {
+		return errors.New("import checkin reads WeCom's check-in API: set wecom.api_base (the simulated WeCom has no 打卡 records)")
+	}
+	t, err := openTools(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	n, err := t.service.ImportCheckins(ctx, t.db.Cases(), t.client, from, to.AddDate(0, 0, 1))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d patrol(s) from 外出打卡 records of %s to %s\n", n, from.Format("2006-01-02"), to.Format("2006-01-02"))
+	return nil
+}
+
+// tools are the store, WeCom client and service a one-shot command needs.
+type tools struct {
+	db      *store.DB
+	client  *wecom.Client
+	service *bot.Service
+}
+
+func (t *tools) close() { t.db.Close() }
+
+// openTools opens what a command needs, as serve would, without HTTP.
+func openTools(ctx context.Context, cfg Config) (*tools, error) {
+	r, _, err := loadRoster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := templates.Load()
+	if err != nil {
+		return nil, err
+	}
+	classifier, err := classify.Load()
+	if err != nil {
+		return nil, err
+	}
+	opts := store.Options{Driver: store.DriverSQLite, SQLitePath: cfg.Store.SQLitePath, Migrate: cfg.Store.AutoMigrate}
+	if cfg.Store.MySQLDSN != "" {
+		opts = store.Options{Driver: store.DriverMySQL, DSN: cfg.Store.MySQLDSN.Value(), Migrate: cfg.Store.AutoMigrate}
+	}
+	db, err := store.Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := store.NewSQLKV(db, store.TableTokenCache)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	client := wecom.NewClient(wecom.ClientOptions{BaseURL: cfg.WeCom.APIBase, CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID,
+		Secret: cfg.WeCom.Secret.Value(), HTTP: &http.Client{Timeout: cfg.WeCom.HTTPTimeout}, Tokens: tokens})
+	sessions, err := store.NewSQLKV(db, store.TableSessions)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	service := &bot.Service{T: tpl, Roster: r, Classifier: classifier, Sessions: sessions, Policy: bot.DefaultPolicy()}
+	return &tools{db: db, client: client, service: service}, nil
+}

@@ -9,9 +9,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"gridbot/bot"
 	"gridbot/bot/roster"
 	"gridbot/bot/roster/rosterxlsx"
+	"gridbot/bot/wecom/wecomfake"
 )
 
 // `gridbot import roster` checks a YAML or xlsx roster, names the line or
@@ -76,5 +79,40 @@ func TestClassifyCommand(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "垃圾桶满了溢出来\n") || !strings.Contains(out.String(), "环境卫生") || !strings.Contains(out.String(), "市政公用设施") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// `gridbot import checkin` turns inspectors' 外出打卡 records into patrols:
+// two or more records in the grid on a day make one counted patrol; a
+// second import of the same days adds nothing.
+func TestImportCheckin(t *testing.T) {
+	app := startApp(t, backend{name: "sqlite", env: map[string]string{}}, appOpts{})
+	g, _ := roster.Demo().Grid("dc01")
+	far, _ := roster.Demo().Grid("ny04")
+	day := time.Date(2026, 11, 10, 9, 0, 0, 0, bot.Shanghai())
+	rec := func(user string, at time.Time, lat, lng float64) wecomfake.Checkin {
+		return wecomfake.Checkin{UserID: user, CheckinType: "外出打卡", CheckinTime: at.Unix(), Lat: int64(lat * 1e6), Lng: int64(lng * 1e6)}
+	}
+	app.fake.AddCheckin(
+		rec("zhuqiang", day, g.Center.Lat(), g.Center.Lon()),
+		rec("zhuqiang", day.Add(2*time.Hour), g.Center.Lat()+0.001, g.Center.Lon()),
+		rec("zhuqiang", day.Add(24*time.Hour), g.Center.Lat(), g.Center.Lon()), // one record: no patrol
+		rec("huyumei", day, far.Center.Lat(), far.Center.Lon()),                 // outside her grid
+		rec("huyumei", day.Add(time.Hour), far.Center.Lat(), far.Center.Lon()),
+	)
+	cfg := app.configPath
+	for i, want := range []string{"imported 1 patrol", "imported 0 patrol"} {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"import", "checkin", "-config", cfg, "-from", "2026-11-01", "-to", "2026-11-30"}, app.getenv, &out, io.Discard)
+		if err != nil || !strings.Contains(out.String(), want) {
+			t.Fatalf("import %d: %q (%v)", i+1, out.String(), err)
+		}
+	}
+	ps, err := app.db.Rhythm().Patrols(context.Background(), day.Add(-24*time.Hour), day.Add(72*time.Hour))
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("patrols %+v (%v)", ps, err)
+	}
+	if p := ps[0]; p.UserID != "zhuqiang" || !p.Counts || p.Source != "checkin" || p.Day != "2026-11-10" || !p.EndedAt.Equal(day.Add(2*time.Hour)) {
+		t.Fatalf("patrol %+v", p)
 	}
 }

@@ -117,7 +117,6 @@ func classifyCmd(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-
 // importCheckinCmd reads inspectors' 外出打卡 records from WeCom's check-in
 // API and records the days they patrolled their grid.
 func importCheckinCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -97,7 +97,7 @@ func TestImportCheckin(t *testing.T) {
 		rec("zhuqiang", day, g.Center.Lat(), g.Center.Lon()),
 		rec("zhuqiang", day.Add(2*time.Hour), g.Center.Lat()+0.001, g.Center.Lon()),
 		rec("zhuqiang", day.Add(24*time.Hour), g.Center.Lat(), g.Center.Lon()), // one record: no patrol
-		rec("huyumei", day, far.Center.Lat(), far.Center.Lon()),                 // outside her grid
+		rec("huyumei", day, far.Center.Lat(), far.Center.Lon()),                // outside her grid
 		rec("huyumei", day.Add(time.Hour), far.Center.Lat(), far.Center.Lon()),
 	)
 	cfg := app.configPath

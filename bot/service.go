@@ -154,7 +154,7 @@ func (c *conv) text(t string) error {
 	cmd, arg := splitCommand(t)
 	switch cmd {
 	case "帮助", "help", "?", "？":
-		return c.say(templates.Help, templates.HelpData{Name: c.me.Name})
+		return c.help()
 	case "取消":
 		return c.cancel()
 	case "上报":
@@ -210,7 +210,15 @@ func (c *conv) menu(key string) error {
 	case "activity":
 		return c.say(templates.MsgActivityFormat, nil)
 	}
-	return c.say(templates.Help, templates.HelpData{Name: c.me.Name})
+	return c.help()
+}
+
+// help tells the member what they can do, by their roles.
+func (c *conv) help() error {
+	p := c.me
+	station := p.HasRole(roster.RoleStationStaff) || p.HasRole(roster.RoleChief) || p.HasRole(roster.RoleDeputy)
+	return c.say(templates.Help, templates.HelpData{Name: p.Name, Reporter: p.HasRole(roster.RoleInspector) || station,
+		Inspector: p.HasRole(roster.RoleInspector), Station: station, Guidance: p.HasRole(roster.RoleGuidance)})
 }
 
 func (c *conv) cancel() error {

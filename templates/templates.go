@@ -63,6 +63,9 @@ var Names = []string{
 	MsgReworked, MsgReminder, MsgOverdue, MsgSupported, MsgRefusedPerson, MsgRefusedState, MsgCardUsed,
 	MsgCardUnknown, MsgNeedAfterPhoto, MsgNeedVerifyPhoto, MsgNeedOwner, MsgNeedDup, MsgNeedReply,
 	MsgNeedReason, MsgVoiceUnsupported, MsgDone, MsgBadInput, MsgNoOfficer, MsgTodo, MsgQuery, MsgQueryNone, MsgQueryFormat,
+	// Reports (digest.tmpl).
+	DigestDaily, DigestPack, ReportWeekday, ReportHolder, ReportValue, ReportTimeline, ReportTitle, ReportSubtitle,
+	ReportSheet, ReportColumns, ReportDefinitions,
 }
 
 // Template names and their data.
@@ -141,7 +144,11 @@ const (
 
 // HelpData is the data of Help.
 type HelpData struct {
-	Name string // the member's name, or "" when unknown
+	Name      string // the member's name, or "" when unknown
+	Reporter  bool   // may report problems
+	Inspector bool   // patrols a grid
+	Station   bool   // files residents' complaints (station staff, chiefs)
+	Guidance  bool   // a guidance officer: visits and activities
 }
 
 // CardData is the data of every card text.
@@ -254,4 +261,159 @@ type RhythmData struct {
 	Place      string
 	Attendance int
 	Photos     int
+}
+
+// ---- Reports (digest.tmpl): digests, packs, ledgers, the assessment. ----
+
+// Report template names.
+const (
+	DigestDaily       = "digest.daily"       // DigestData
+	DigestPack        = "digest.pack"        // PackData
+	ReportWeekday     = "report.weekday"     // int: 0 Sunday … 6 Saturday
+	ReportHolder      = "report.holder"      // HolderData
+	ReportValue       = "report.value"       // string: a value code (yes, no, law, service, chat, checkin, small_sample, total …)
+	ReportTimeline    = "report.timeline"    // TimelineData
+	ReportTitle       = "report.title"       // TitleData
+	ReportSubtitle    = "report.subtitle"    // TitleData
+	ReportSheet       = "report.sheet"       // string: a sheet id (cases, patrols, coverage, visits, visit_weeks, activities, assessment, definitions, pack_*)
+	ReportColumns     = "report.columns"     // string: a sheet id; one column header a line
+	ReportDefinitions = "report.definitions" // nil: the assessment's definitions, one "indicator<TAB>definition" a line
+)
+
+// DigestData is the daily digest of a district or, with Committee, of the
+// whole subdistrict. Lists are already cut to fit; the *More fields count
+// what was left out.
+type DigestData struct {
+	Committee           bool
+	Name                string // the district's or the subdistrict's name
+	Month, Day, Weekday int    // the digest's date; Weekday 0 is Sunday
+	New, Closed         int    // filed and closed yesterday
+	Open, DueToday      int    // open now; open and due later today
+	Overdue, Verifying  int    // open and overdue; waiting for on-site verification
+	Districts           []DigestLine
+	DistrictsMore       int
+	OverdueCases        []DigestCase
+	OverdueMore         int
+	DueCases            []DigestCase
+	DueMore             int
+	VerifyCases         []DigestCase
+	VerifyMore          int
+	Grids, Patrolled    int    // yesterday's grids and those patrolled
+	PatrolPct           string // "75%"
+	Missed              []DigestMiss
+	MissedMore          int
+	Visits, VisitsDone  int // this week's officer-community visits due and done
+	VisitsDue           []DigestVisit
+	VisitsMore          int
+}
+
+// DigestLine is one district's line in the committee's digest.
+type DigestLine struct {
+	Name                                      string
+	New, Closed, DueToday, Overdue, Verifying int
+	Grids, Patrolled, Visits, VisitsDone      int
+}
+
+// DigestCase is a case in a digest list. It carries no resident data.
+type DigestCase struct {
+	District    string // the district's name (committee lists only)
+	No          string
+	Category    string
+	Grid        string // the grid's name
+	Due         string // "11-02 18:00"
+	Holder      string // who holds it, in words (report.holder)
+	Escalations int
+}
+
+// DigestMiss is a grid nobody patrolled and its inspectors.
+type DigestMiss struct {
+	Grid   string
+	People []string
+}
+
+// DigestVisit is an officer and the communities not visited yet this week.
+type DigestVisit struct {
+	Officer     string
+	Communities []string
+}
+
+// PackData is the weekly (周例会) or monthly (月例会) pack of a district or,
+// with Committee, of the subdistrict.
+type PackData struct {
+	Monthly, Committee                 bool
+	Name                               string
+	Year, Month, Week                  int
+	FromMonth, FromDay, ToMonth, ToDay int
+	Filed, OnSpot, Closed, OnTime      int
+	Unsolvable, OpenOverdue            int
+	OverdueEvents, Escalated           int
+	Handled, Reworked                  int
+	BySource                           []PackCount // Code is a source code
+	ByPlan                             []PackCount // Name is a plan category
+	ByPlanMore                         int
+	Hotspots                           []PackHotspot
+	HotspotsMore                       int
+	Patrol, Visits, Activities         PackRatio
+	Score, Grade                       string // monthly: the assessment; "" otherwise
+	Rank                               int
+	Small                              bool
+	Districts                          []PackLine
+	DistrictsMore                      int
+}
+
+// PackCount is a count by source or category.
+type PackCount struct {
+	Code, Name string
+	N          int
+}
+
+// PackHotspot is a grid where one category was reported again and again.
+type PackHotspot struct {
+	District, Grid, Category string
+	N                        int
+}
+
+// PackRatio is what was done of what was due, with its percentage.
+type PackRatio struct {
+	Done, Total int
+	Pct         string // "87.5%", or "—" when nothing was due
+}
+
+// PackLine is one district's line in the committee's pack.
+type PackLine struct {
+	Name                                         string
+	Filed, Closed, OnTime, OpenOverdue, Reworked int
+	Patrol, Visits                               PackRatio
+	Score, Grade                                 string
+	Rank                                         int
+}
+
+// HolderData names who holds a case: Kind is person, station, committee,
+// partner, external or inspector; Name the person, district or body.
+type HolderData struct {
+	Kind, Name string
+}
+
+// TimelineData is a case's history in brief, for the ledger.
+type TimelineData struct {
+	Items []TimelineItem
+}
+
+// TimelineItem is one step: when ("11-02 09:10"), who (a name), the action
+// code and its note.
+type TimelineItem struct {
+	When, Actor, Action, Note string
+}
+
+// TitleData is the title and subtitle of a report: Kind is its sheet id
+// (cases, patrols, visits, assessment, weekly, monthly); a week shows its
+// number and dates, a month its number; Gen* say when it was made.
+type TitleData struct {
+	Kind, Subdistrict                  string
+	Year, Month, Week                  int
+	FromMonth, FromDay, ToMonth, ToDay int
+	GenYear, GenMonth, GenDay          int
+	GenTime                            string // "08:30"
+	Count                              int    // rows, 0 to leave out
+	Partial                            bool   // the period has not ended yet
 }

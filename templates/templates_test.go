@@ -29,6 +29,9 @@ func TestGolden(t *testing.T) {
 		data   any
 	}{
 		{"help_named", templates.Help, templates.HelpData{Name: "张三"}},
+		{"help_inspector", templates.Help, templates.HelpData{Name: "朱强", Reporter: true, Inspector: true}},
+		{"help_station", templates.Help, templates.HelpData{Name: "杨帆", Reporter: true, Station: true}},
+		{"help_guidance", templates.Help, templates.HelpData{Name: "蒋涛", Guidance: true}},
 		{"help_anonymous", templates.Help, templates.HelpData{}},
 		{"status_verifying", templates.Status, "verifying"},
 		{"action_call_guidance", templates.ActionW, "call_guidance"},

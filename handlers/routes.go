@@ -55,8 +55,20 @@ func (s *Server) Routes() *gin.Engine {
 	}
 	if s.Sim != nil {
 		r.Any("/wecomfake/*path", gin.WrapH(http.StripPrefix("/wecomfake", s.Sim.Fake.Handler())))
+		r.GET("/sim", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/sim/") })
+		r.GET("/sim/", s.Sim.page)
+		r.GET("/sim/assets/*file", s.Sim.asset)
+		r.GET("/sim/api/users", s.Sim.users)
+		r.GET("/sim/api/map", s.Sim.mapData)
 		r.GET("/sim/api/messages", gin.WrapH(s.Sim.Fake.MessagesHandler()))
+		r.GET("/sim/api/groups", s.Sim.groups)
+		r.GET("/sim/api/sent", s.Sim.sentLog)
+		r.GET("/sim/api/media/:id", s.Sim.media)
+		r.GET("/sim/api/stream", s.Sim.stream)
 		r.POST("/sim/api/send", s.Sim.send)
+		r.POST("/sim/api/click", s.Sim.click)
+		r.POST("/sim/api/demo", s.Sim.startDemo)
+		r.GET("/sim/api/demo", s.Sim.demoStatus)
 	}
 	r.NoRoute(func(c *gin.Context) { writeError(c, bot.Errorf(bot.ENOTFOUND, "no such page")) })
 	return r

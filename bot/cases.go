@@ -249,6 +249,10 @@ func (s *Service) rels(p roster.Person, kase Case) []Rel {
 	if p.HasRole(roster.RoleInspector) && (kase.Status == StNew || p.Grid == kase.Grid) {
 		out = append(out, RelInspector)
 	}
+	if kase.Status == StVerifying && len(s.Roster.InspectorsOf(kase.Grid)) == 0 &&
+		(p.HasRole(roster.RoleChief) || p.HasRole(roster.RoleDeputy)) && p.District == kase.District {
+		out = append(out, RelInspector) // a grid with no inspector: the station verifies
+	}
 	if p.HasRole(roster.RoleInspector) || p.HasRole(roster.RoleStationStaff) || p.HasRole(roster.RoleChief) || p.HasRole(roster.RoleDeputy) {
 		out = append(out, RelReporter)
 	}

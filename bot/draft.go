@@ -14,7 +14,9 @@ import (
 func (c *conv) draft() *Draft {
 	ss := c.d.Session
 	if ss.Draft == nil {
-		ss.Draft = &Draft{Source: SrcPatrol, Started: c.now}
+		// Revisions start from the clock, so that a card of an earlier
+		// draft never matches a revision of this one.
+		ss.Draft = &Draft{Source: SrcPatrol, Started: c.now, Rev: int(c.now.UnixMilli() % (1 << 30) * 2)}
 		// A location sent just before belongs to the new report.
 		if l := ss.LastLoc; l != nil && c.now.Sub(l.At) <= c.s.draftTTL() {
 			ss.Draft.HasPlace, ss.Draft.Lat, ss.Draft.Lng, ss.Draft.Label = true, l.Lat, l.Lng, l.Label
@@ -52,8 +54,7 @@ func (c *conv) photo(mediaID string) error {
 			return nil
 		}
 	}
-	d.Photos = append(d.Photos, mediaID)
-	d.Rev++
+	d.Photos = append(d.Photos, mediaID) // an open card stays valid: it files the draft as it is when tapped
 	return c.say(templates.MsgDraftPhoto, templates.DraftData{Photos: len(d.Photos), HasText: d.Text != "", HasPlace: c.placeKnown(d)})
 }
 
@@ -89,7 +90,10 @@ func (c *conv) location(lat, lng float64, label string) error {
 	if err := c.say(templates.MsgDraftPlace, templates.DraftData{Photos: len(d.Photos), HasText: d.Text != "", HasPlace: true, Place: place}); err != nil {
 		return err
 	}
-	if d.Text != "" && !hadPlace {
+	if d.Text != "" {
+		// The place may change the grid or reveal a nearby case: a new card.
+		_ = hadPlace
+		d.Code = ""
 		return c.proposal(d, false)
 	}
 	return nil
@@ -179,7 +183,7 @@ func (c *conv) proposal(d *Draft, forceNew bool) error {
 	if d.Code == "" {
 		return c.sendDraftCard(d, "pick", pickButtons(cands, 4), "", 0)
 	}
-	if !forceNew && d.HasPlace {
+	if !forceNew && d.HasPlace && d.Source != SrcResident { // a resident's complaint is its own case: its caller is owed a reply
 		near, err := c.tx.Nearby(c.ctx, d.Code, d.Lat, d.Lng, c.s.dupMeters())
 		if err != nil {
 			return err
@@ -319,9 +323,13 @@ func (c *conv) draftClick(card Card, key, responseCode string) error {
 		if err != nil {
 			return c.say(templates.MsgCardUnknown, nil)
 		}
-		c.d.Session.Draft = nil
-		c.d.dirty = true
-		return c.perform(kase, Input{Action: ActSupport, Photos: d.Photos, Note: d.Text}, &clickRef{card: card, responseCode: responseCode})
+		if err := c.perform(kase, Input{Action: ActSupport, Photos: d.Photos, Note: d.Text}, &clickRef{card: card, responseCode: responseCode}); err != nil {
+			return err
+		}
+		if k, err := c.tx.GetCase(c.ctx, id); err == nil && k.Version != kase.Version {
+			c.d.Session.Draft = nil // linked; a refused 附议 keeps the draft
+		}
+		return nil
 	case key == "confirm" || key == "onspot":
 		kase, err := c.draftCase(d)
 		if err != nil {

@@ -40,6 +40,9 @@ func (s *Service) targets(kase Case, in Input, t Target) []string {
 	case ToChiefs:
 		return ids(s.Roster.Chiefs(kase.District))
 	case ToAssignee:
+		if kase.Status == StVerifying {
+			return s.targets(kase, in, ToInspectors) // the inspector holds it now
+		}
 		if kase.Assignee != "" {
 			return []string{kase.Assignee}
 		}

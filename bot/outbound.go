@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 )
 
 // OutKind is the kind of an outbound job, one WeCom API call.
@@ -193,9 +194,25 @@ type MediaResult struct {
 	Size        int64  `json:"size"`
 }
 
-// NewTextMessage is a text message to one member.
+// MaxText is the most bytes WeCom shows of a text message.
+const MaxText = 2048
+
+// NewTextMessage is a text message to one member, cut to MaxText bytes.
 func NewTextMessage(key, userID, content string) OutboxItem {
-	return newItem(key, OutMessage, "user:"+userID, Message{ToUser: userID, MsgType: "text", Text: &Text{Content: content}})
+	return newItem(key, OutMessage, "user:"+userID, Message{ToUser: userID, MsgType: "text", Text: &Text{Content: FitBytes(content, MaxText)}})
+}
+
+// FitBytes cuts s to at most n bytes on a character boundary, ending in
+// "…" when it had to cut.
+func FitBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // NewMarkdownMessage is a markdown message to one member.

@@ -111,6 +111,9 @@ func (s *Service) Handle(ctx context.Context, tx Tx, d *Delivery) error {
 	me, ok := s.Roster.Person(m.UserID)
 	c := &conv{s: s, ctx: ctx, tx: tx, d: d, me: me, now: tx.Now()}
 	if !ok {
+		if m.Kind == KindLocEvent {
+			return nil // periodic reports from outside the roster: silence
+		}
 		return c.say(templates.MsgNotRegistered, nil)
 	}
 	c.expire()

@@ -40,6 +40,10 @@ type Processor struct {
 	Poll        time.Duration // how often to look when not woken (default 1 s)
 	Observer    Observer
 	OnCommit    func() // called after a row's effects commit (wakes the dispatcher)
+	// Users, when set, serialises one member's rows across instances with a
+	// short lease per member, so that two instances never read and write
+	// the same member's session at once.
+	Users Leases
 
 	wake chan struct{}
 	once sync.Once
@@ -55,7 +59,7 @@ func (p *Processor) init() {
 			p.Batch = 32
 		}
 		if p.MaxAttempts <= 0 {
-			p.MaxAttempts = 10
+			p.MaxAttempts = 20
 		}
 		if p.Poll <= 0 {
 			p.Poll = time.Second
@@ -102,6 +106,17 @@ func (p *Processor) process(ctx context.Context, row InboxRow) {
 		return
 	}
 	d := &Delivery{InboxID: row.ID, DedupeKey: row.DedupeKey, Msg: msg}
+	if p.Users != nil && msg.UserID != "" {
+		lease := "user:" + msg.UserID
+		ok, _, err := p.Users.Acquire(ctx, lease, p.Owner, p.Lease)
+		if err != nil || !ok {
+			// Another instance is handling this member's previous message.
+			_ = p.Inbox.Fail(ctx, row, "waiting for the member's previous message", 200*time.Millisecond, false)
+			p.Observer.InboxDone(row.Kind, "busy")
+			return
+		}
+		defer p.Users.Release(context.WithoutCancel(ctx), lease, p.Owner)
+	}
 	sh, withSession := p.Handler.(SessionHandler)
 	if withSession {
 		if err := sh.Before(ctx, d); err != nil {
@@ -129,9 +144,12 @@ func (p *Processor) process(ctx context.Context, row InboxRow) {
 	}
 }
 
-// retry puts the row back for a later attempt, or dead after MaxAttempts.
+// retry puts the row back for a later attempt. A row that failed because
+// something was unavailable (a database, Redis) is never given up: it waits
+// with a capped backoff until the dependency is back. Any other failure is
+// a bug or bad data and goes dead after MaxAttempts, visible and counted.
 func (p *Processor) retry(ctx context.Context, row InboxRow, err error) {
-	if row.Attempts >= p.MaxAttempts {
+	if ErrorCode(err) != EUNAVAILABLE && row.Attempts >= p.MaxAttempts {
 		_ = p.Inbox.Fail(ctx, row, err.Error(), 0, true)
 		p.Observer.InboxDone(row.Kind, "dead")
 		return
@@ -171,15 +189,16 @@ type Dispatcher struct {
 	Lease       time.Duration // default 1 min; longer than a call's timeout
 	Batch       int           // default 64
 	Parallel    int           // recipients sent at once (default 8)
-	MaxAttempts int           // default 12
+	MaxAttempts int           // retryable failures before a dead letter; 0: never give up on them
 	BaseBackoff time.Duration // default 2 s
 	MaxBackoff  time.Duration // default 10 min
 	Poll        time.Duration // default 1 s
 	Observer    Observer
 	Jitter      func() float64 // in [0,1); default math/rand
-	// OnSent, when set, is told of every success (media downloads are
-	// recorded on their cases this way).
-	OnSent func(ctx context.Context, item OutboxItem, result []byte)
+	// OnSent, when set, records a success before the item is marked sent
+	// (media downloads are put on their cases this way); an error retries
+	// the item, so nothing is marked sent that was not recorded.
+	OnSent func(ctx context.Context, item OutboxItem, result []byte) error
 
 	wake chan struct{}
 	once sync.Once
@@ -202,9 +221,6 @@ func (d *Dispatcher) init() {
 		}
 		if d.Parallel <= 0 {
 			d.Parallel = 8
-		}
-		if d.MaxAttempts <= 0 {
-			d.MaxAttempts = 12
 		}
 		if d.BaseBackoff <= 0 {
 			d.BaseBackoff = 2 * time.Second
@@ -267,6 +283,15 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		go func(list []OutboxItem) {
 			defer func() { <-sem; wg.Done() }()
 			for i, it := range list {
+				if !it.LeaseExpiry.IsZero() && d.Clock.Now().After(it.LeaseExpiry.Add(-d.Lease/4)) {
+					// The lease is nearly out: another dispatcher may take
+					// these soon, so put them back rather than risk sending
+					// them twice.
+					for _, rest := range list[i:] {
+						_ = d.Outbox.Defer(ctx, rest, d.Clock.Now())
+					}
+					return
+				}
 				if until, sent := d.send(ctx, it); !sent {
 					// Rate-limited: the rest of this recipient's batch waits
 					// too, so that its messages keep their order.
@@ -304,20 +329,22 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) (until time.Time, 
 		}
 	}
 	result, err := d.Sender.Send(ctx, it)
+	if err == nil && d.OnSent != nil {
+		if err = d.OnSent(ctx, it, result); err != nil {
+			err = &SendError{Class: SendRetry, Msg: "recording the result: " + err.Error()}
+		}
+	}
 	if err == nil {
 		if err := d.Outbox.MarkSent(ctx, it, result); err != nil {
 			d.Observer.OutboxDone(it.Kind, "conflict")
 			return time.Time{}, true
 		}
 		d.Observer.OutboxDone(it.Kind, "sent")
-		if d.OnSent != nil {
-			d.OnSent(ctx, it, result)
-		}
 		return time.Time{}, true
 	}
 	class, code := ClassOf(err)
 	attempts := it.Attempts + 1
-	if class == SendPermanent || attempts >= d.MaxAttempts {
+	if class == SendPermanent || (d.MaxAttempts > 0 && attempts >= d.MaxAttempts) {
 		_ = d.Outbox.Dead(ctx, it, code, err.Error())
 		d.Observer.OutboxDone(it.Kind, "dead")
 		return time.Time{}, true

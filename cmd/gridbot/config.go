@@ -194,9 +194,6 @@ func setDefaults(c *Config) {
 	if c.Workers.Poll == 0 {
 		c.Workers.Poll = time.Second
 	}
-	if c.Workers.OutboxAttempts == 0 {
-		c.Workers.OutboxAttempts = 12
-	}
 	if c.Workers.OutboxBackoff == 0 {
 		c.Workers.OutboxBackoff = 2 * time.Second
 	}
@@ -387,6 +384,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers.OutboxLease <= w.HTTPTimeout {
 		add("workers.outbox_lease (%s) must be longer than wecom.http_timeout (%s)", c.Workers.OutboxLease, w.HTTPTimeout)
+	}
+	if c.Workers.OutboxAttempts < 0 {
+		add("workers.outbox_attempts must be 0 (never give up on retryable failures) or positive")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

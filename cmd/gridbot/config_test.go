@@ -111,7 +111,7 @@ func TestDefaultsAndExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
 	}
-	if cfg.WeCom.TimestampWindow.Seconds() != 300 || cfg.Workers.OutboxAttempts != 12 {
+	if cfg.WeCom.TimestampWindow.Seconds() != 300 || cfg.Workers.OutboxAttempts != 0 {
 		t.Fatalf("example values not read: %+v", cfg.WeCom)
 	}
 	// With its empty secrets it must be refused, naming them.

@@ -235,22 +235,21 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		Clock: clock, Owner: owner, Lease: cfg.Workers.OutboxLease, Poll: cfg.Workers.Poll,
 		MaxAttempts: cfg.Workers.OutboxAttempts, BaseBackoff: cfg.Workers.OutboxBackoff,
 		MaxBackoff: cfg.Workers.OutboxMaxBackoff, Observer: metrics,
-		OnSent: func(ctx context.Context, item bot.OutboxItem, result []byte) {
+		OnSent: func(ctx context.Context, item bot.OutboxItem, result []byte) error {
 			if item.Kind != bot.OutMedia {
-				return
+				return nil
 			}
 			var r bot.MediaResult
-			if json.Unmarshal(result, &r) == nil {
-				if err := cases.MediaStored(ctx, r); err != nil {
-					a.log.Warn("recording a downloaded photo failed", "media_id", r.MediaID, "err", err)
-				}
+			if err := json.Unmarshal(result, &r); err != nil {
+				return err
 			}
+			return cases.MediaStored(ctx, r)
 		},
 	}
 	a.processor = &bot.Processor{
 		Inbox: a.db.Inbox(), Handler: service, Parse: wecom.Parse,
 		Owner: owner, Lease: cfg.Workers.InboxLease, Poll: cfg.Workers.Poll,
-		Observer: metrics, OnCommit: a.dispatcher.Notify,
+		Observer: metrics, OnCommit: a.dispatcher.Notify, Users: a.db.Leases(),
 	}
 	a.sweeper = &bot.Sweeper{Cases: cases, Leases: a.db.Leases(), Service: service, Clock: clock, Owner: owner,
 		Every: cfg.Cases.SweepEvery, OnCommit: a.dispatcher.Notify}

@@ -49,8 +49,19 @@ type world struct {
 }
 
 func newWorld(t testing.TB, be backend, start time.Time) *world {
+	return newWorldWithRoster(t, be, start, nil)
+}
+
+// newWorldWithRoster is newWorld with its own roster (YAML) installed
+// where serve finds it; nil keeps the demo roster.
+func newWorldWithRoster(t testing.TB, be backend, start time.Time, rosterYAML []byte) *world {
 	t.Helper()
 	dir := t.TempDir()
+	if rosterYAML != nil {
+		if err := os.WriteFile(filepath.Join(dir, "roster.yaml"), rosterYAML, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	env := map[string]string{"GRIDBOT_SQLITE_PATH": filepath.Join(dir, "gridbot.db")}
 	for k, v := range be.env {
 		env[k] = v

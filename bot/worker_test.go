@@ -19,7 +19,9 @@ func (brokenKV) Get(context.Context, string) ([]byte, bool, error) {
 func (brokenKV) Set(context.Context, string, []byte, time.Duration) error {
 	return bot.Errorf(bot.EUNAVAILABLE, "redis is down")
 }
-func (brokenKV) Delete(context.Context, string) error { return bot.Errorf(bot.EUNAVAILABLE, "redis is down") }
+func (brokenKV) Delete(context.Context, string) error {
+	return bot.Errorf(bot.EUNAVAILABLE, "redis is down")
+}
 
 type sessionOnly struct{ kv bot.KV }
 

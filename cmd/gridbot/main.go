@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args, getenv, stdout, stderr)
 	case "classify":
 		return classifyCmd(ctx, args, getenv, stdout, stderr)
+	case "requeue":
+		return requeueCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "gridbot", version)
 		return nil
@@ -67,5 +69,6 @@ const usage = `usage:
   gridbot demo                   serve the embedded default and play a whole case story in the simulator
   gridbot import roster FILE     check a roster (YAML or xlsx) and install it under data_dir
   gridbot classify TEXT…         show the top categories the bot would propose for each text
+  gridbot requeue [-config FILE] try the dead letters (outbox and inbox) again
   gridbot version                print the version
 `

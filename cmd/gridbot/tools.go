@@ -208,3 +208,31 @@ func openTools(ctx context.Context, cfg Config) (*tools, error) {
 	service := &bot.Service{T: tpl, Roster: r, Classifier: classifier, Sessions: sessions, Policy: bot.DefaultPolicy()}
 	return &tools{db: db, client: client, service: service}, nil
 }
+
+// requeueCmd gives dead letters another chance, once their cause is fixed
+// (a wrong secret, a member added to the app's visible range …).
+func requeueCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadFlags("requeue", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	opts := store.Options{Driver: store.DriverSQLite, SQLitePath: cfg.Store.SQLitePath, Migrate: cfg.Store.AutoMigrate}
+	if cfg.Store.MySQLDSN != "" {
+		opts = store.Options{Driver: store.DriverMySQL, DSN: cfg.Store.MySQLDSN.Value(), Migrate: cfg.Store.AutoMigrate}
+	}
+	db, err := store.Open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	out, err := db.Outbox().Requeue(ctx)
+	if err != nil {
+		return err
+	}
+	in, err := db.Inbox().Requeue(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "requeued %d outbox item(s) and %d inbox row(s); a running gridbot takes them now\n", out, in)
+	return nil
+}

@@ -158,6 +158,7 @@ func mysqlDSN(dsn string) (string, error) {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.ClientFoundRows = true
+	cfg.InterpolateParams = true // one round trip a statement; safe with utf8mb4
 	return cfg.FormatDSN(), nil
 }
 

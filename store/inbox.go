@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"sort"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -142,8 +143,11 @@ func (in *Inbox) Claim(ctx context.Context, owner string, lease time.Duration, l
 
 func (in *Inbox) claim(ctx context.Context, owner string, lease time.Duration, limit int) ([]bot.InboxRow, error) {
 	// Ordered by arrival; ids only break ties (TiDB hands them out per server).
-	const qCandidates = `SELECT id FROM inbox
-		WHERE state = 'new' OR (state = 'working' AND lease_until < ?)
+	// Two queries, each served by an index, instead of one OR that would sort
+	// the whole backlog on every claim: new rows by (state, received_at, id),
+	// expired leases by (state, lease_until).
+	const qNew = `SELECT id, received_at FROM inbox WHERE state = 'new' ORDER BY received_at, id LIMIT ?`
+	const qExpired = `SELECT id, received_at FROM inbox WHERE state = 'working' AND lease_until < ?
 		ORDER BY received_at, id LIMIT ?`
 	const qLease = `UPDATE inbox SET state = 'working', lease_owner = ?, lease_until = ?, attempts = attempts + 1
 		WHERE id IN (?) AND (state = 'new' OR (state = 'working' AND lease_until < ?))`
@@ -157,12 +161,33 @@ func (in *Inbox) claim(ctx context.Context, owner string, lease time.Duration, l
 	}
 	defer tx.Rollback()
 
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, qCandidates, toMS(now), limit); err != nil {
+	type candidate struct {
+		ID       int64 `db:"id"`
+		Received int64 `db:"received_at"`
+	}
+	var fresh, expired []candidate
+	if err := tx.SelectContext(ctx, &fresh, qNew, limit); err != nil {
 		return nil, err
 	}
-	if len(ids) == 0 {
+	if err := tx.SelectContext(ctx, &expired, qExpired, toMS(now), limit); err != nil {
+		return nil, err
+	}
+	all := append(fresh, expired...)
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Received != all[j].Received {
+			return all[i].Received < all[j].Received
+		}
+		return all[i].ID < all[j].ID
+	})
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	if len(all) == 0 {
 		return nil, nil
+	}
+	ids := make([]int64, len(all))
+	for i, c := range all {
+		ids[i] = c.ID
 	}
 	token := claimToken(owner)
 	n, err := execIn(ctx, tx, qLease, token, toMS(now.Add(lease)), ids, toMS(now))

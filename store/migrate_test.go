@@ -133,13 +133,14 @@ func mysqlSchema(t *testing.T, db *DB) schema {
 }
 
 // parseMySQLSchema reads table, column and index names from the CREATE TABLE
-// statements of the MySQL migrations (Up sections only).
+// and CREATE INDEX statements of the MySQL migrations (Up sections only).
 func parseMySQLSchema(t *testing.T) schema {
 	t.Helper()
 	s := schema{columns: map[string][]string{}, indexes: map[string][]string{}}
 	createRe := regexp.MustCompile(`(?is)CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?` + "`?" + `(\w+)` + "`?" + `\s*\((.*?)\)\s*ENGINE`)
 	colRe := regexp.MustCompile("^`?(\\w+)`?\\s+\\w+")
 	keyRe := regexp.MustCompile("(?i)^(?:UNIQUE\\s+)?(?:KEY|INDEX)\\s+`?(\\w+)`?")
+	indexRe := regexp.MustCompile("(?i)CREATE\\s+(?:UNIQUE\\s+)?INDEX\\s+`?(\\w+)`?\\s+ON\\s+`?(\\w+)`?")
 	paths, err := fs.Glob(migrations, "migrations/mysql/*.sql")
 	must(t, err)
 	for _, p := range paths {
@@ -169,6 +170,10 @@ func parseMySQLSchema(t *testing.T) schema {
 			if len(idx) > 0 {
 				s.indexes[table] = idx
 			}
+		}
+		for _, m := range indexRe.FindAllStringSubmatch(up, -1) {
+			s.indexes[m[2]] = append(s.indexes[m[2]], m[1])
+			sort.Strings(s.indexes[m[2]])
 		}
 	}
 	if len(s.columns) == 0 {

@@ -164,6 +164,14 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	a.closers = append(a.closers, func() { a.db.Close() })
+	// Callbacks arriving together commit together: one transaction, one
+	// fsync, every Put answered only once its row is durable.
+	groupOpts := store.GroupOptions{}
+	if a.db.Driver() == store.DriverMySQL {
+		groupOpts.Committers = 4
+	}
+	inbox := store.NewGroupInbox(a.db, groupOpts)
+	a.closers = append(a.closers, func() { inbox.Close() }) // closers run in reverse: after HTTP and the workers, before the DB
 
 	var sessions, tokens bot.KV
 	if sessions, err = store.NewSQLKV(a.db, store.TableSessions); err != nil {
@@ -184,8 +192,12 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("redis %s does not answer: %w", cfg.Redis.Addr, err)
 		}
-		sessions = store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"sess:")
-		tokens = store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"token:")
+		// When Redis fails, sessions and the token cache go on in SQL.
+		fallback := store.FallbackOptions{Now: clock.Now, OnFallback: func(op string, err error) {
+			a.log.Warn("redis failed: sessions and tokens fall back to SQL for a while", "op", op, "err", err)
+		}}
+		sessions = store.NewFallbackKV(store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"sess:"), sessions, fallback)
+		tokens = store.NewFallbackKV(store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"token:"), tokens, fallback)
 		a.sessions = "Redis " + cfg.Redis.Addr
 	}
 
@@ -257,7 +269,7 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 	srv := &handlers.Server{
 		Receiver: &wecom.Receiver{Crypto: crypto, AgentID: strconv.Itoa(cfg.WeCom.AgentID), Window: cfg.WeCom.TimestampWindow, Now: clock.Now},
 		Crypto:   crypto,
-		Inbox:    a.db.Inbox(),
+		Inbox:    inbox,
 		Accepted: a.processor.Notify,
 		Ping:     a.db.Ping,
 		Metrics:  metrics,

@@ -1,0 +1,374 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"gridbot/bot"
+)
+
+var _ bot.Inbox = (*GroupInbox)(nil)
+
+// GroupOptions configure a GroupInbox.
+type GroupOptions struct {
+	// MaxBatch is the most rows one transaction commits (default 256).
+	MaxBatch int
+	// Committers is how many transactions may be in flight at once
+	// (default 1: SQLite has one writer; MySQL gains from a few, since the
+	// server overlaps their log flushes).
+	Committers int
+	// Queue is how many Puts may wait for a committer (default 4·MaxBatch);
+	// a Put beyond it waits for room or for its context.
+	Queue int
+	// Timeout bounds one batch's transaction (default 5 s, the time WeCom
+	// waits for an answer before it retries).
+	Timeout time.Duration
+
+	// hold, when set (by tests), is called by a committer after it took the
+	// first Put of a batch and before it gathers the rest.
+	hold func()
+}
+
+// GroupInbox is the SQL inbox with group commit: concurrent Puts are
+// committed together, many rows in one transaction, so that one fsync
+// acknowledges a whole batch of callbacks instead of one each. Everything
+// but Put is the plain Inbox's.
+//
+// A committer takes every Put that is waiting (up to MaxBatch) as soon as
+// the previous transaction returns, inserts the rows inside one
+// transaction, detecting duplicates per row (the first of two rows with one
+// dedupe key in a batch wins, as it would one after the other), and commits.
+// Each Put returns only once its own transaction has committed; a failed
+// transaction fails every Put of its batch and writes none of its rows.
+//
+// Durability is the plain Put's: on SQLite the journal is WAL with
+// synchronous=FULL (the driver's default, which the store keeps), so a
+// commit has reached the disk when it returns, and an acknowledged row
+// survives a power failure; NORMAL would lose the last commits of the WAL
+// on one, and is not used.
+type GroupInbox struct {
+	*Inbox
+	opts GroupOptions
+
+	mu     sync.RWMutex // guards closed against Puts that are enqueueing
+	closed bool
+	reqs   chan *groupPut
+	wg     sync.WaitGroup
+}
+
+// groupPut is one Put waiting for its batch to commit.
+type groupPut struct {
+	ctx  context.Context
+	row  bot.InboxRow
+	done chan groupResult // buffered: the committer never blocks on it
+}
+
+// groupResult is what a committer answers one Put.
+type groupResult struct {
+	inserted bool
+	err      error
+}
+
+// NewGroupInbox returns the group-committing inbox of db and starts its
+// committers; Close stops them.
+func NewGroupInbox(db *DB, opts GroupOptions) *GroupInbox {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.Committers <= 0 {
+		opts.Committers = 1
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 4 * opts.MaxBatch
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	g := &GroupInbox{Inbox: db.Inbox(), opts: opts, reqs: make(chan *groupPut, opts.Queue)}
+	g.wg.Add(opts.Committers)
+	for range opts.Committers {
+		go g.commitLoop()
+	}
+	return g
+}
+
+// Put commits row as new, in a transaction shared with the Puts waiting at
+// the same time. inserted is false when its DedupeKey was already there (a
+// retried delivery), in which case nothing changes. When ctx ends first Put
+// returns ctx's error: the row may or may not be committed, as with any
+// transaction whose commit went unanswered.
+func (g *GroupInbox) Put(ctx context.Context, row bot.InboxRow) (inserted bool, err error) {
+	if err := checkKey("dedupe key", row.DedupeKey); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if row.ReceivedAt.IsZero() {
+		row.ReceivedAt = g.db.Now()
+	}
+	p := &groupPut{ctx: ctx, row: row, done: make(chan groupResult, 1)}
+	if err := g.enqueue(ctx, p); err != nil {
+		return false, err
+	}
+	select {
+	case r := <-p.done:
+		return r.inserted, r.err
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// enqueue hands p to the committers, unless the inbox is closed.
+func (g *GroupInbox) enqueue(ctx context.Context, p *groupPut) error {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		return bot.Errorf(bot.EUNAVAILABLE, "store: the inbox is closed")
+	}
+	select {
+	case g.reqs <- p:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops taking Puts, commits those already waiting, and returns when
+// the committers have finished. It does not close the DB.
+func (g *GroupInbox) Close() error {
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.reqs)
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+	return nil
+}
+
+// commitLoop commits batches until the queue is closed and drained.
+func (g *GroupInbox) commitLoop() {
+	defer g.wg.Done()
+	batch := make([]*groupPut, 0, g.opts.MaxBatch)
+	for p := range g.reqs {
+		batch = append(batch[:0], p)
+		if g.opts.hold != nil {
+			g.opts.hold()
+		}
+	fill:
+		for len(batch) < g.opts.MaxBatch {
+			select {
+			case p, ok := <-g.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		g.commitBatch(batch)
+		clear(batch) // let the finished requests go
+	}
+}
+
+// commitBatch inserts the rows of batch in one transaction and answers
+// every Put of it. Puts whose context already ended are answered with its
+// error and left out.
+func (g *GroupInbox) commitBatch(batch []*groupPut) {
+	live := batch[:0:0]
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- groupResult{err: err}
+			continue
+		}
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), g.opts.Timeout)
+	defer cancel()
+	var inserted []bool
+	err := retryTx(func() (err error) {
+		inserted, err = g.insertAll(ctx, live)
+		return err
+	})
+	err = translate(err)
+	for i, p := range live {
+		if err != nil {
+			p.done <- groupResult{err: err}
+		} else {
+			p.done <- groupResult{inserted: inserted[i]}
+		}
+	}
+}
+
+// insertAll runs the batch's transaction and reports which rows went in:
+// the first row of each dedupe key that is not stored yet, with one
+// multi-row INSERT. On SQLite, ON CONFLICT DO NOTHING RETURNING names the
+// rows inserted. On MySQL (no RETURNING) the keys already stored are read
+// first, inside the transaction; should another transaction insert one of
+// the others in between, the INSERT fails on the duplicate, nothing of it
+// is written, and the batch is done again row by row.
+func (g *GroupInbox) insertAll(ctx context.Context, batch []*groupPut) ([]bool, error) {
+	if g.db.mysql() {
+		inserted, err := g.insertMulti(ctx, batch)
+		if bot.ErrorCode(translate(err)) != bot.ECONFLICT {
+			return inserted, err
+		}
+		return g.insertEach(ctx, batch)
+	}
+	return g.insertReturning(ctx, batch)
+}
+
+// firstOfEach returns the indexes of the first row of each dedupe key.
+func firstOfEach(batch []*groupPut) []int {
+	seen := make(map[string]bool, len(batch))
+	first := make([]int, 0, len(batch))
+	for i, p := range batch {
+		if !seen[p.row.DedupeKey] {
+			seen[p.row.DedupeKey] = true
+			first = append(first, i)
+		}
+	}
+	return first
+}
+
+// valuesOf appends the multi-row VALUES list of rows idx of batch to q and
+// returns its arguments.
+func valuesOf(q *strings.Builder, batch []*groupPut, idx []int) []any {
+	args := make([]any, 0, 6*len(idx))
+	for n, i := range idx {
+		r := batch[i].row
+		if n > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(insertValues)
+		args = append(args, r.DedupeKey, string(r.Kind), r.UserID, nonNil(r.Payload), bot.InNew, toMS(r.ReceivedAt))
+	}
+	return args
+}
+
+// insertReturning is the SQLite batch: one INSERT … ON CONFLICT DO NOTHING
+// RETURNING dedupe_key of the first row of each key.
+func (g *GroupInbox) insertReturning(ctx context.Context, batch []*groupPut) ([]bool, error) {
+	first := firstOfEach(batch)
+	var q strings.Builder
+	q.WriteString(insertColumns)
+	args := valuesOf(&q, batch, first)
+	q.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key`)
+
+	tx, err := g.db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var keys []string
+	if err := tx.SelectContext(ctx, &keys, q.String(), args...); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	added := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		added[k] = true
+	}
+	inserted := make([]bool, len(batch))
+	for _, i := range first {
+		inserted[i] = added[batch[i].row.DedupeKey]
+	}
+	return inserted, nil
+}
+
+// insertColumns are the columns of a new inbox row.
+const insertColumns = `INSERT INTO inbox (dedupe_key, kind, user_id, payload, state, attempts, last_error,
+		received_at, processed_at, lease_owner, lease_until) VALUES `
+
+// insertValues is one row's values after insertColumns.
+const insertValues = `(?, ?, ?, ?, ?, 0, '', ?, 0, '', 0)`
+
+// insertEach inserts one row per statement (MySQL, after a race): a
+// duplicate-key error undoes only its statement and the transaction goes
+// on. (ON DUPLICATE KEY UPDATE cannot tell a skip from an insert under
+// clientFoundRows, and INSERT IGNORE would hide other errors too.)
+func (g *GroupInbox) insertEach(ctx context.Context, batch []*groupPut) ([]bool, error) {
+	q := insertColumns + insertValues
+	tx, err := g.db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	inserted := make([]bool, len(batch))
+	for i, p := range batch {
+		r := p.row
+		res, err := tx.ExecContext(ctx, q, r.DedupeKey, string(r.Kind), r.UserID, nonNil(r.Payload), bot.InNew, toMS(r.ReceivedAt))
+		if err != nil {
+			if bot.ErrorCode(translate(err)) == bot.ECONFLICT { // dedupe_key is the only unique key
+				continue
+			}
+			return nil, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		inserted[i] = n == 1
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return inserted, nil
+}
+
+// insertMulti is the MySQL batch: the keys already stored are read, and
+// the first row of each of the others goes in with one INSERT. A
+// duplicate-key error (ECONFLICT) means another transaction got in between:
+// nothing of the batch is written then.
+func (g *GroupInbox) insertMulti(ctx context.Context, batch []*groupPut) ([]bool, error) {
+	const qExisting = `SELECT dedupe_key FROM inbox WHERE dedupe_key IN (?)`
+	first := firstOfEach(batch)
+	keys := make([]string, len(first))
+	for n, i := range first {
+		keys[n] = batch[i].row.DedupeKey
+	}
+	tx, err := g.db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var existing []string
+	if err := selectIn(ctx, tx, &existing, qExisting, keys); err != nil {
+		return nil, err
+	}
+	stored := make(map[string]bool, len(existing))
+	for _, k := range existing {
+		stored[k] = true
+	}
+	fresh := first[:0:0]
+	for _, i := range first {
+		if !stored[batch[i].row.DedupeKey] {
+			fresh = append(fresh, i)
+		}
+	}
+	if len(fresh) > 0 {
+		var q strings.Builder
+		q.WriteString(insertColumns)
+		args := valuesOf(&q, batch, fresh)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	inserted := make([]bool, len(batch))
+	for _, i := range fresh {
+		inserted[i] = true
+	}
+	return inserted, nil
+}

@@ -261,7 +261,13 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 	a.processor = &bot.Processor{
 		Inbox: a.db.Inbox(), Handler: service, Parse: wecom.Parse,
 		Owner: owner, Lease: cfg.Workers.InboxLease, Poll: cfg.Workers.Poll,
-		Observer: metrics, OnCommit: a.dispatcher.Notify, Users: a.db.Leases(),
+		Observer: metrics, OnCommit: a.dispatcher.Notify,
+	}
+	if a.db.Driver() == store.DriverMySQL {
+		// Several instances share MySQL: one member's rows one at a time
+		// across them. (SQLite means one instance, whose processor already
+		// takes rows one after another.)
+		a.processor.Users = a.db.Leases()
 	}
 	a.sweeper = &bot.Sweeper{Cases: cases, Leases: a.db.Leases(), Service: service, Clock: clock, Owner: owner,
 		Every: cfg.Cases.SweepEvery, OnCommit: a.dispatcher.Notify}

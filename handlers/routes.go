@@ -28,6 +28,10 @@ type Server struct {
 	// API, when set, serves the cases.
 	API *API
 
+	// Reports, when set with API, serves the ledgers and the assessment
+	// behind the API's token.
+	Reports *Reports
+
 	// Sim, when set, mounts the simulated WeCom: its API under /wecomfake
 	// and the simulator's endpoints under /sim.
 	Sim *Sim
@@ -52,6 +56,10 @@ func (s *Server) Routes() *gin.Engine {
 		api.GET("/cases", s.API.listCases)
 		api.GET("/cases/:id", s.API.getCase)
 		api.GET("/cases/:id/photos/:file", s.API.photo)
+		if s.Reports != nil {
+			api.GET("/export/:file", s.Reports.export)
+			api.GET("/assessment", s.Reports.assessment)
+		}
 	}
 	if s.Sim != nil {
 		r.Any("/wecomfake/*path", gin.WrapH(http.StripPrefix("/wecomfake", s.Sim.Fake.Handler())))

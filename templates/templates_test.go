@@ -107,6 +107,27 @@ func TestGolden(t *testing.T) {
 		{"activity_format", templates.MsgActivityFormat, nil},
 		{"activity_done", templates.MsgActivityDone, templates.RhythmData{Month: "12月", Kind: "law", Topic: "垃圾分类条例进社区", Place: "东盛社区广场", Attendance: 35}},
 		{"activity_photo", templates.MsgActivityPhoto, templates.RhythmData{Photos: 2}},
+		// digest.tmpl (reports)
+		{"report_weekday", templates.ReportWeekday, 1},
+		{"report_holder_committee", templates.ReportHolder, templates.HolderData{Kind: "committee"}},
+		{"report_holder_station", templates.ReportHolder, templates.HolderData{Kind: "station", Name: "东城管区"}},
+		{"report_holder_inspector", templates.ReportHolder, templates.HolderData{Kind: "inspector", Name: "朱强"}},
+		{"report_value_small_sample", templates.ReportValue, "small_sample"},
+		{"report_timeline", templates.ReportTimeline, templates.TimelineData{Items: []templates.TimelineItem{
+			{When: "11-02 09:10", Actor: "朱强", Action: "report"}, {When: "11-02 09:30", Actor: "张伟", Action: "self"},
+			{When: "11-03 00:00", Action: "overdue"}, {When: "11-03 10:00", Actor: "朱强", Action: "verify_fail", Note: "垃圾还在"}}}},
+		{"report_title_cases", templates.ReportTitle, reportTitle("cases")},
+		{"report_title_weekly", templates.ReportTitle, templates.TitleData{Kind: "weekly", Subdistrict: "董家街道", Year: 2026, Week: 45,
+			FromMonth: 11, FromDay: 2, ToMonth: 11, ToDay: 8}},
+		{"report_subtitle", templates.ReportSubtitle, reportTitle("cases")},
+		{"report_sheet_cases", templates.ReportSheet, "cases"},
+		{"report_columns_cases", templates.ReportColumns, "cases"},
+		{"report_columns_assessment", templates.ReportColumns, "assessment"},
+		{"report_definitions", templates.ReportDefinitions, nil},
+		{"digest_district", templates.DigestDaily, digestDistrict()},
+		{"digest_committee", templates.DigestDaily, digestCommittee()},
+		{"pack_weekly", templates.DigestPack, packWeekly()},
+		{"pack_monthly_committee", templates.DigestPack, packMonthlyCommittee()},
 	}
 	seen := map[string]bool{}
 	if len(cases) < len(templates.Names)+len(templates.RhythmNames) {
@@ -146,5 +167,62 @@ func TestMissingKeyFails(t *testing.T) {
 	set := templates.MustLoad()
 	if _, err := set.Render(templates.Help, map[string]string{}); err == nil {
 		t.Fatal("rendering help with no Name field succeeded")
+	}
+}
+
+// ---- Data of the report templates (digest.tmpl). ----
+
+func reportTitle(kind string) templates.TitleData {
+	return templates.TitleData{Kind: kind, Subdistrict: "董家街道", Year: 2026, Month: 11, FromMonth: 11, FromDay: 1, ToMonth: 11, ToDay: 30,
+		GenYear: 2026, GenMonth: 12, GenDay: 1, GenTime: "08:30", Count: 1234}
+}
+
+func digestDistrict() templates.DigestData {
+	return templates.DigestData{Name: "东城管区", Month: 11, Day: 2, Weekday: 1, New: 5, Closed: 4, Open: 12, DueToday: 3, Overdue: 2, Verifying: 1,
+		OverdueCases: []templates.DigestCase{{No: "DJ-20261101-003", Category: "暴露垃圾", Grid: "东盛社区第一网格", Holder: "蒋涛", Escalations: 1}},
+		OverdueMore:  1,
+		DueCases:     []templates.DigestCase{{No: "DJ-20261026-001", Category: "违章建筑", Grid: "朝阳社区第一网格", Due: "11-02 18:00", Holder: "东城管区城管工作站"}},
+		DueMore:      2,
+		VerifyCases:  []templates.DigestCase{{No: "DJ-20261101-007", Category: "占道经营", Grid: "东盛社区第二网格", Holder: "网格员胡玉梅"}},
+		Grids:        4, Patrolled: 3, PatrolPct: "75%",
+		Missed: []templates.DigestMiss{{Grid: "朝阳社区第二网格", People: []string{"罗琳"}}},
+		Visits: 8, VisitsDone: 5,
+		VisitsDue: []templates.DigestVisit{{Officer: "蒋涛", Communities: []string{"东盛社区", "朝阳社区"}}, {Officer: "苏梅", Communities: []string{"朝阳社区"}}},
+	}
+}
+
+func digestCommittee() templates.DigestData {
+	return templates.DigestData{Committee: true, Name: "董家街道", Month: 11, Day: 2, Weekday: 1, New: 20, Closed: 18, Open: 40,
+		DueToday: 6, Overdue: 0, Verifying: 4,
+		Districts: []templates.DigestLine{
+			{Name: "东城管区", New: 5, Closed: 4, DueToday: 3, Overdue: 0, Verifying: 1, Grids: 4, Patrolled: 3, Visits: 8, VisitsDone: 5},
+			{Name: "西城管区", New: 3, Closed: 2, Grids: 4, Patrolled: 4, Visits: 8, VisitsDone: 8},
+		},
+		DistrictsMore: 3, Grids: 18, Patrolled: 16, PatrolPct: "88.9%", Visits: 40, VisitsDone: 30, MissedMore: 2, VisitsMore: 4,
+	}
+}
+
+func packWeekly() templates.PackData {
+	return templates.PackData{Name: "东城管区", Year: 2026, Week: 45, FromMonth: 11, FromDay: 2, ToMonth: 11, ToDay: 8,
+		Filed: 35, OnSpot: 4, Closed: 30, OnTime: 28, Unsolvable: 1, OpenOverdue: 2, OverdueEvents: 3, Escalated: 2, Handled: 26, Reworked: 1,
+		BySource: []templates.PackCount{{Code: "patrol", N: 20}, {Code: "resident", N: 10}, {Code: "hotline", N: 5}},
+		ByPlan:   []templates.PackCount{{Name: "环境卫生", N: 15}, {Name: "市容管理", N: 10}}, ByPlanMore: 10,
+		Hotspots: []templates.PackHotspot{{Grid: "东盛社区第一网格", Category: "暴露垃圾", N: 5}},
+		Patrol:   templates.PackRatio{Done: 26, Total: 28, Pct: "92.9%"}, Visits: templates.PackRatio{Done: 7, Total: 8, Pct: "87.5%"},
+	}
+}
+
+func packMonthlyCommittee() templates.PackData {
+	return templates.PackData{Monthly: true, Committee: true, Name: "董家街道", Year: 2026, Month: 11, FromMonth: 11, FromDay: 1, ToMonth: 11, ToDay: 30,
+		Filed: 400, Closed: 380, OnTime: 350, Unsolvable: 3, OpenOverdue: 5, OverdueEvents: 12, Escalated: 9, Handled: 300, Reworked: 6,
+		BySource:     []templates.PackCount{{Code: "patrol", N: 300}, {Code: "hotline", N: 100}},
+		Hotspots:     []templates.PackHotspot{{District: "东城管区", Grid: "东盛社区第一网格", Category: "暴露垃圾", N: 5}},
+		HotspotsMore: 2,
+		Patrol:       templates.PackRatio{Done: 500, Total: 540, Pct: "92.6%"}, Visits: templates.PackRatio{Done: 150, Total: 160, Pct: "93.8%"},
+		Activities: templates.PackRatio{Done: 16, Total: 17, Pct: "94.1%"},
+		Score:      "91.2", Grade: "A",
+		Districts: []templates.PackLine{{Name: "东城管区", Filed: 80, Closed: 76, OnTime: 70, OpenOverdue: 1, Reworked: 2,
+			Patrol: templates.PackRatio{Pct: "95%"}, Visits: templates.PackRatio{Pct: "100%"}, Score: "93.5", Grade: "A", Rank: 1}},
+		DistrictsMore: 4,
 	}
 }

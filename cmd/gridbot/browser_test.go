@@ -55,6 +55,8 @@ workers:
   poll: 100ms
 log:
   level: warn
+reports:
+  disabled: true
 `, dir, tCorp, tAgent, tSecret, tToken, tAESKey, tRobot, tRobotKy)
 }
 

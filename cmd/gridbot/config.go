@@ -101,7 +101,9 @@ type Config struct {
 		OutboxBackoff    time.Duration `yaml:"outbox_backoff"`
 		OutboxMaxBackoff time.Duration `yaml:"outbox_max_backoff"`
 	} `yaml:"workers"`
-	Log struct {
+	Reports    ReportsConfig    `yaml:"reports"`
+	Assessment AssessmentConfig `yaml:"assessment"`
+	Log        struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
 	} `yaml:"log"`
@@ -200,6 +202,8 @@ func setDefaults(c *Config) {
 	if c.Workers.OutboxMaxBackoff == 0 {
 		c.Workers.OutboxMaxBackoff = 10 * time.Minute
 	}
+	c.Reports.setDefaults()
+	c.Assessment.setDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

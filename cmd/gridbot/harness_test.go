@@ -145,6 +145,8 @@ redis:
   key_prefix: "gridbot-test-%d:"
 log:
   level: warn
+reports:
+  disabled: true
 %s`, dir, tCorp, tAgent, tSecret, tToken, tAESKey, api.URL, tRobot, tRobotKy, time.Now().UnixNano(), o.config)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

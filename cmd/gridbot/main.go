@@ -49,6 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args, getenv, stdout, stderr)
 	case "classify":
 		return classifyCmd(ctx, args, getenv, stdout, stderr)
+	case "assess":
+		return assessCmd(ctx, args, getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args, getenv, stdout, stderr)
 	case "requeue":
 		return requeueCmd(ctx, args, getenv, stdout, stderr)
 	case "version":

@@ -19,6 +19,7 @@ import (
 
 	"gridbot/bot"
 	"gridbot/bot/classify"
+	"gridbot/bot/ledger"
 	"gridbot/bot/roster"
 	"gridbot/bot/roster/rosterxlsx"
 	"gridbot/bot/wecom"
@@ -123,6 +124,7 @@ type app struct {
 	processor  *bot.Processor
 	dispatcher *bot.Dispatcher
 	sweeper    *bot.Sweeper
+	reporter   *bot.Reporter
 	http       *http.Server
 }
 
@@ -210,6 +212,14 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 	for name, key := range cfg.WeCom.Robots {
 		robots[name] = key.Value()
 	}
+	if cfg.WeCom.Simulate {
+		// The simulated WeCom has a robot in every chat of the roster.
+		for _, ch := range a.roster.Chats {
+			if _, ok := robots[ch.Robot]; ch.Robot != "" && !ok {
+				robots[ch.Robot] = "demo-robot-" + ch.ID
+			}
+		}
+	}
 	a.apiBase = cfg.WeCom.APIBase
 	if cfg.WeCom.Simulate {
 		fake := wecomfake.New(wecomfake.Options{
@@ -271,6 +281,9 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 	}
 	a.sweeper = &bot.Sweeper{Cases: cases, Leases: a.db.Leases(), Service: service, Clock: clock, Owner: owner,
 		Every: cfg.Cases.SweepEvery, OnCommit: a.dispatcher.Notify}
+	if a.reporter, err = newReporter(cfg, a.db, a.roster, tpl, clock, owner, a.log, a.dispatcher.Notify); err != nil {
+		return nil, err
+	}
 
 	srv := &handlers.Server{
 		Receiver: &wecom.Receiver{Crypto: crypto, AgentID: strconv.Itoa(cfg.WeCom.AgentID), Window: cfg.WeCom.TimestampWindow, Now: clock.Now},
@@ -282,6 +295,7 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		Log:      a.log,
 		Clock:    clock,
 		Sim:      a.sim,
+		Reports:  &handlers.Reports{Exporter: &ledger.Exporter{Reporter: a.reporter}, Assessor: a.reporter, Clock: clock, Zone: policy.Zone},
 		API: &handlers.API{Cases: cases, Token: cfg.API.Token.Value(), Open: cfg.WeCom.Simulate && isLoopback(cfg.Listen),
 			MediaDir: cfg.Media.Dir, Zone: policy.Zone},
 	}
@@ -377,6 +391,10 @@ func (a *app) serve(ctx context.Context) error {
 	go func() { defer wg.Done(); a.processor.Run(workCtx) }()
 	go func() { defer wg.Done(); a.dispatcher.Run(workCtx) }()
 	go func() { defer wg.Done(); a.sweeper.Run(workCtx) }()
+	if !a.cfg.Reports.Disabled {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.reporter.Run(workCtx) }()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.ln) }()

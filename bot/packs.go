@@ -317,7 +317,7 @@ func activityCompletion(officers []roster.Person, district string, month Period,
 }
 
 // PeriodFigures are a district's case figures of a period, as of AsOf (the
-// period's end, or now while it runs). ASSESSMENT.md defines each.
+// period's end, or now while it runs). the README defines each.
 type PeriodFigures struct {
 	District      string
 	Filed         int // 立案数: filed within the period

@@ -193,7 +193,7 @@ func (rs *Reports) Attention(ctx context.Context, district string, now, dayEnd t
 }
 
 // Period returns each district's figures of [from, to) as of asOf (see
-// bot.PeriodFigures and ASSESSMENT.md):
+// bot.PeriodFigures and the README):
 //
 //   - filed: created within the period; on the spot: of those, on_spot;
 //   - closed within the period; unsolvable (挂账) of those; on time: of

@@ -90,7 +90,7 @@ func closed(c bot.Case, t time.Time, code bot.CloseCode) bot.Case {
 }
 
 // handMadeMonth writes November 2026 for 东城 (9 cases, a full sample) and
-// 西城 (2 cases, a small one); ASSESSMENT.md's example works these figures
+// 西城 (2 cases, a small one); the README's example works these figures
 // out by hand, and TestReportsFigures checks them.
 func handMadeMonth(t testing.TB, db *DB, rh *bottest.Rhythm) {
 	w := newCaseWriter(t, db)

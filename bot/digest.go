@@ -55,8 +55,9 @@ type DigestInput struct {
 	Zone      *time.Location
 	Counts    []DayCounts // one per district (only the district's for a district digest)
 	Attention Attention
-	Patrols   []Patrol // yesterday's
+	Patrols   []Patrol // of the last StaleDays days (at least yesterday's)
 	Visits    []Visit  // this week's so far
+	StaleDays int      // a grid unpatrolled this many days in a row is flagged (0: 3)
 }
 
 // digestListCap is the most items a digest list starts with before it is
@@ -116,7 +117,18 @@ func BuildDigest(in DigestInput) templates.DigestData {
 			if done[g.ID+"|"+yesterday.Label] {
 				continue
 			}
-			m := templates.DigestMiss{Grid: g.Name}
+			m := templates.DigestMiss{Grid: g.Name, Days: 1}
+			stale := in.StaleDays
+			if stale <= 0 {
+				stale = 3
+			}
+			for k := 2; k <= stale; k++ {
+				if done[g.ID+"|"+DayPeriod(today.From.AddDate(0, 0, -k), in.Zone).Label] {
+					break
+				}
+				m.Days = k
+			}
+			m.Stale = m.Days >= stale
 			for _, p := range r.InspectorsOf(g.ID) {
 				m.People = append(m.People, p.Name)
 			}

@@ -76,6 +76,9 @@ type Reporter struct {
 	Every  time.Duration // how often to check (0: 1 min)
 	Policy AssessPolicy
 	Limit  int // cases fetched per digest list (50)
+	// StaleDays flags a grid in the digest when no patrol counted for it
+	// this many days in a row (3).
+	StaleDays int
 	// Robots are the group robots with a webhook key configured; a chat
 	// whose robot is not among them gets app chat messages. Nil trusts the
 	// roster.
@@ -302,7 +305,7 @@ func (run *reportRun) digest(ctx context.Context, district string) (templates.Di
 		return templates.DigestData{}, err
 	}
 	return BuildDigest(DigestInput{Roster: r.Roster, T: r.T, District: district, Now: run.now, Zone: r.Zone,
-		Counts: run.counts, Attention: att, Patrols: run.rhythm.patrols, Visits: run.rhythm.visits}), nil
+		Counts: run.counts, Attention: att, Patrols: run.rhythm.patrols, Visits: run.rhythm.visits, StaleDays: run.r.staleDays()}), nil
 }
 
 func (run *reportRun) pack(ctx context.Context, p Period) (*packResult, error) {
@@ -322,7 +325,15 @@ func (run *reportRun) pack(ctx context.Context, p Period) (*packResult, error) {
 	return pr, nil
 }
 
-// digestRhythm reads yesterday's patrols and this week's visits.
+func (r *Reporter) staleDays() int {
+	if r.StaleDays <= 0 {
+		return 3
+	}
+	return r.StaleDays
+}
+
+// digestRhythm reads the patrols of the last StaleDays days and this
+// week's visits.
 func (r *Reporter) digestRhythm(ctx context.Context, now time.Time) (*digestRhythm, error) {
 	rh := &digestRhythm{}
 	if r.Rhythm == nil {
@@ -330,7 +341,7 @@ func (r *Reporter) digestRhythm(ctx context.Context, now time.Time) (*digestRhyt
 	}
 	today := DayPeriod(now, r.Zone)
 	var err error
-	if rh.patrols, err = r.Rhythm.Patrols(ctx, today.From.AddDate(0, 0, -1), today.From); err != nil {
+	if rh.patrols, err = r.Rhythm.Patrols(ctx, today.From.AddDate(0, 0, -r.staleDays()), today.From); err != nil {
 		return nil, err
 	}
 	if rh.visits, err = r.Rhythm.Visits(ctx, WeekPeriod(now, r.Zone).From, now); err != nil {

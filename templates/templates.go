@@ -329,6 +329,8 @@ type DigestCase struct {
 type DigestMiss struct {
 	Grid   string
 	People []string
+	Days   int  // days in a row with no patrol, up to yesterday (at most the flag's threshold)
+	Stale  bool // Days reached the threshold: flagged
 }
 
 // DigestVisit is an officer and the communities not visited yet this week.

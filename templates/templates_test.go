@@ -185,7 +185,7 @@ func digestDistrict() templates.DigestData {
 		DueMore:      2,
 		VerifyCases:  []templates.DigestCase{{No: "DJ-20261101-007", Category: "占道经营", Grid: "东盛社区第二网格", Holder: "网格员胡玉梅"}},
 		Grids:        4, Patrolled: 3, PatrolPct: "75%",
-		Missed: []templates.DigestMiss{{Grid: "朝阳社区第二网格", People: []string{"罗琳"}}},
+		Missed: []templates.DigestMiss{{Grid: "朝阳社区第二网格", People: []string{"罗琳"}, Days: 3, Stale: true}},
 		Visits: 8, VisitsDone: 5,
 		VisitsDue: []templates.DigestVisit{{Officer: "蒋涛", Communities: []string{"东盛社区", "朝阳社区"}}, {Officer: "苏梅", Communities: []string{"朝阳社区"}}},
 	}

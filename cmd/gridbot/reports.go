@@ -28,6 +28,7 @@ type ReportsConfig struct {
 	DigestAt   string        `yaml:"digest_at"`   // local time, "08:30"
 	CheckEvery time.Duration `yaml:"check_every"` // how often the leading instance checks (1m)
 	Disabled   bool          `yaml:"disabled"`    // send no digests or packs (exports and the API still work)
+	StaleDays  int           `yaml:"stale_days"`  // flag a grid unpatrolled this many days in a row (3)
 }
 
 // AssessmentConfig is the assessment: section of the config: the weights of
@@ -146,7 +147,7 @@ func newReporter(cfg Config, db *store.DB, r *roster.Roster, tpl *templates.Set,
 	return &bot.Reporter{
 		Store: db.Reports(), Rhythm: db.Rhythm(), Outbox: db.Outbox(), Leases: db.Leases(), T: tpl, Roster: r,
 		Clock: clock, Zone: bot.Shanghai(), Owner: owner, At: at, Every: rc.CheckEvery, Policy: ac.Policy(), Robots: robots,
-		OnCommit: onCommit,
+		StaleDays: rc.StaleDays, OnCommit: onCommit,
 		OnError: func(err error) {
 			log.Warn("sending the digests failed", "err", err)
 		},

@@ -177,7 +177,7 @@ func openReportTool(ctx context.Context, cfgPath string, getenv func(string) str
 	if err != nil {
 		return nil, err
 	}
-	db, err := openStore(ctx, cfg, cfg.Store.AutoMigrate)
+	db, err := openStore(ctx, cfg, cfg.Store.AutoMigrate, nil)
 	if err != nil {
 		return nil, err
 	}

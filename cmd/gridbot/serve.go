@@ -60,10 +60,12 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func openStore(ctx context.Context, cfg Config, migrate bool) (*store.DB, error) {
-	opts := store.Options{Driver: "sqlite", SQLitePath: cfg.Store.SQLitePath, Migrate: migrate}
+// openStore opens the configured store: MySQL with a DSN, else SQLite.
+// now is its clock (nil: the real one).
+func openStore(ctx context.Context, cfg Config, migrate bool, now func() time.Time) (*store.DB, error) {
+	opts := store.Options{Driver: store.DriverSQLite, SQLitePath: cfg.Store.SQLitePath, Migrate: migrate, Now: now}
 	if cfg.Store.MySQLDSN != "" {
-		opts = store.Options{Driver: "mysql", DSN: cfg.Store.MySQLDSN.Value(), Migrate: migrate}
+		opts = store.Options{Driver: store.DriverMySQL, DSN: cfg.Store.MySQLDSN.Value(), Migrate: migrate, Now: now}
 	}
 	return store.Open(ctx, opts)
 }
@@ -73,7 +75,7 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, true)
+	db, err := openStore(ctx, cfg, true, nil)
 	if err != nil {
 		return err
 	}
@@ -158,11 +160,7 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		return nil, err
 	}
 
-	opts := store.Options{Driver: store.DriverSQLite, SQLitePath: cfg.Store.SQLitePath, Migrate: cfg.Store.AutoMigrate, Now: clock.Now}
-	if cfg.Store.MySQLDSN != "" {
-		opts = store.Options{Driver: store.DriverMySQL, DSN: cfg.Store.MySQLDSN.Value(), Migrate: cfg.Store.AutoMigrate, Now: clock.Now}
-	}
-	if a.db, err = store.Open(ctx, opts); err != nil {
+	if a.db, err = openStore(ctx, cfg, cfg.Store.AutoMigrate, clock.Now); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	a.closers = append(a.closers, func() { a.db.Close() })

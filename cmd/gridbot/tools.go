@@ -185,11 +185,7 @@ func openTools(ctx context.Context, cfg Config) (*tools, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := store.Options{Driver: store.DriverSQLite, SQLitePath: cfg.Store.SQLitePath, Migrate: cfg.Store.AutoMigrate}
-	if cfg.Store.MySQLDSN != "" {
-		opts = store.Options{Driver: store.DriverMySQL, DSN: cfg.Store.MySQLDSN.Value(), Migrate: cfg.Store.AutoMigrate}
-	}
-	db, err := store.Open(ctx, opts)
+	db, err := openStore(ctx, cfg, cfg.Store.AutoMigrate, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +212,7 @@ func requeueCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	opts := store.Options{Driver: store.DriverSQLite, SQLitePath: cfg.Store.SQLitePath, Migrate: cfg.Store.AutoMigrate}
-	if cfg.Store.MySQLDSN != "" {
-		opts = store.Options{Driver: store.DriverMySQL, DSN: cfg.Store.MySQLDSN.Value(), Migrate: cfg.Store.AutoMigrate}
-	}
-	db, err := store.Open(ctx, opts)
+	db, err := openStore(ctx, cfg, cfg.Store.AutoMigrate, nil)
 	if err != nil {
 		return err
 	}

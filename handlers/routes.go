@@ -73,9 +73,9 @@ func (s *Server) Routes() *gin.Engine {
 		r.GET("/sim/api/sent", s.Sim.sentLog)
 		r.GET("/sim/api/media/:id", s.Sim.media)
 		r.GET("/sim/api/stream", s.Sim.stream)
-		r.POST("/sim/api/send", s.Sim.send)
-		r.POST("/sim/api/click", s.Sim.click)
-		r.POST("/sim/api/demo", s.Sim.startDemo)
+		r.POST("/sim/api/send", sameOrigin, s.Sim.send)
+		r.POST("/sim/api/click", sameOrigin, s.Sim.click)
+		r.POST("/sim/api/demo", sameOrigin, s.Sim.startDemo)
 		r.GET("/sim/api/demo", s.Sim.demoStatus)
 	}
 	r.NoRoute(func(c *gin.Context) { writeError(c, bot.Errorf(bot.ENOTFOUND, "no such page")) })

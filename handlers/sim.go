@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -202,8 +203,12 @@ func (s *Sim) inbound(r simSend) (bot.Inbound, error) {
 		if len(data) > 10<<20 {
 			return m, bot.Errorf(bot.ETOOLARGE, "photo over 10 MB")
 		}
+		ctype := http.DetectContentType(data)
+		if !strings.HasPrefix(ctype, "image/") {
+			return m, bot.Errorf(bot.EINVALID, "image_base64 is not an image (%s)", ctype)
+		}
 		m.Kind, m.MsgType, m.MsgID = bot.KindImage, "image", newID()
-		m.MediaID = s.Fake.AddMedia(data, http.DetectContentType(data), "photo.jpg")
+		m.MediaID = s.Fake.AddMedia(data, ctype, "photo.jpg")
 		m.PicURL = "https://wework.qpic.cn/sim/" + m.MediaID
 	case "click":
 		m.Kind, m.MsgType, m.Event, m.EventKey = bot.KindClick, "event", "click", r.EventKey
@@ -248,4 +253,19 @@ func (s *Sim) Post(ctx context.Context, msg bot.Inbound) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
+}
+
+// sameOrigin refuses simulator actions that are not JSON from the
+// simulator's own page: another site open in the visitor's browser cannot
+// post to localhost as a roster member.
+func sameOrigin(c *gin.Context) {
+	if ct := c.ContentType(); ct != "application/json" {
+		writeError(c, bot.Errorf(bot.EINVALID, "send JSON (Content-Type: application/json)"))
+		return
+	}
+	if o := c.GetHeader("Origin"); o != "" && o != "http://"+c.Request.Host && o != "https://"+c.Request.Host {
+		writeError(c, bot.Errorf(bot.EUNAUTHORIZED, "simulator actions come from the simulator's page"))
+		return
+	}
+	c.Next()
 }

@@ -16,7 +16,8 @@ type FallbackOptions struct {
 	// read first (default 1 h). It must be at least the longest TTL stored
 	// (sessions: 30 min), so that what was written to the fallback during an
 	// outage is still preferred to the primary's older copy until that copy
-	// has expired.
+	// has expired. gridbot's sessions live up to 24 h (a patrol) and its
+	// tokens 2 h: serve sets 25 h.
 	Window time.Duration
 	// Pause is how long after a failure the primary is left alone and every
 	// call goes to the fallback at once (default 5 s), so that a dead Redis

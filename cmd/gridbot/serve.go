@@ -193,7 +193,9 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 			return nil, fmt.Errorf("redis %s does not answer: %w", cfg.Redis.Addr, err)
 		}
 		// When Redis fails, sessions and the token cache go on in SQL.
-		fallback := store.FallbackOptions{Now: clock.Now, OnFallback: func(op string, err error) {
+		// The window covers the longest TTL stored: a session with a patrol
+		// under way lives 24 h, an access token 2 h.
+		fallback := store.FallbackOptions{Now: clock.Now, Window: 25 * time.Hour, OnFallback: func(op string, err error) {
 			a.log.Warn("redis failed: sessions and tokens fall back to SQL for a while", "op", op, "err", err)
 		}}
 		sessions = store.NewFallbackKV(store.NewRedisKV(rdb, cfg.Redis.KeyPrefix+"sess:"), sessions, fallback)

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -515,15 +514,18 @@ func (s *Service) holderName(kase Case) string {
 		}
 		return user
 	}
+	h := templates.HolderData{}
 	switch kase.Status {
 	case StReported:
-		if d, ok := s.Roster.District(kase.District); ok {
-			return d.Name + "城管工作站"
+		d, ok := s.Roster.District(kase.District)
+		if !ok {
+			return ""
 		}
+		h = templates.HolderData{Kind: "station", Name: d.Name}
 	case StStation, StGuidance:
 		return name(kase.Assignee)
 	case StCommittee:
-		return "街道城管委办公室"
+		h.Kind = "committee"
 	case StPartner:
 		for _, p := range s.Roster.Partners {
 			if p.ID == kase.Partner {
@@ -532,13 +534,20 @@ func (s *Service) holderName(kase Case) string {
 		}
 		return kase.Partner
 	case StExternal:
-		return "区/市城管部门"
+		h.Kind = "external"
 	case StVerifying:
 		if is := s.Roster.InspectorsOf(kase.Grid); len(is) > 0 {
 			return is[0].Name
 		}
+		return ""
+	default:
+		return ""
 	}
-	return ""
+	t, err := s.T.Render(templates.ReportHolder, h)
+	if err != nil {
+		return h.Name
+	}
+	return t
 }
 
 func (s *Service) fmtTime(t time.Time) string {
@@ -546,9 +555,14 @@ func (s *Service) fmtTime(t time.Time) string {
 		return ""
 	}
 	l := t.In(s.Policy.Zone)
-	if l.Hour() == 0 && l.Minute() == 0 {
+	w := templates.WhenData{Month: int(l.Month()), Day: l.Day(), Clock: l.Format("15:04")}
+	if l.Hour() == 0 && l.Minute() == 0 { // midnight is the day before's 24:00
 		l = l.Add(-time.Minute)
-		return fmt.Sprintf("%d月%d日 24:00", int(l.Month()), l.Day())
+		w = templates.WhenData{Month: int(l.Month()), Day: l.Day(), Clock: "24:00"}
 	}
-	return fmt.Sprintf("%d月%d日 %02d:%02d", int(l.Month()), l.Day(), l.Hour(), l.Minute())
+	out, err := s.T.Render(templates.When, w)
+	if err != nil {
+		return l.Format("01-02 15:04")
+	}
+	return out
 }

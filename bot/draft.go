@@ -181,7 +181,7 @@ func (c *conv) proposal(d *Draft, forceNew bool) error {
 		d.Code = cands[0].Code
 	}
 	if d.Code == "" {
-		return c.sendDraftCard(d, "pick", pickButtons(cands, 4), "", 0)
+		return c.sendDraftCard(d, "pick", c.pickButtons(cands, 4), "", 0)
 	}
 	if !forceNew && d.HasPlace && d.Source != SrcResident { // a resident's complaint is its own case: its caller is owed a reply
 		near, err := c.tx.Nearby(c.ctx, d.Code, d.Lat, d.Lng, c.s.dupMeters())
@@ -209,7 +209,7 @@ func (c *conv) proposal(d *Draft, forceNew bool) error {
 	return c.sendDraftCard(d, "confirm", buttons, "", 0)
 }
 
-func pickButtons(cands []classify.Candidate, n int) []cardButton {
+func (c *conv) pickButtons(cands []classify.Candidate, n int) []cardButton {
 	var out []cardButton
 	for i, cd := range cands {
 		if i == n {
@@ -217,7 +217,7 @@ func pickButtons(cands []classify.Candidate, n int) []cardButton {
 		}
 		out = append(out, cardButton{Key: "pick:" + cd.Code, Label: shorten(cd.Name, 10), Style: 2})
 	}
-	return append(out, cardButton{Key: "cancel", Label: "取消", Style: 2})
+	return append(out, cardButton{Key: "cancel", Label: c.word(templates.ButtonW, "cancel"), Style: 2})
 }
 
 // distance in metres between two points (haversine).
@@ -298,7 +298,7 @@ func (c *conv) draftClick(card Card, key, responseCode string) error {
 				cands = append(cands, cd)
 			}
 		}
-		return c.sendDraftCard(d, "pick", pickButtons(cands, 5), "", 0)
+		return c.sendDraftCard(d, "pick", c.pickButtons(cands, 5), "", 0)
 	case strings.HasPrefix(key, "pick:"):
 		code := strings.TrimPrefix(key, "pick:")
 		if _, ok := c.s.Classifier.Category(code); !ok {

@@ -55,7 +55,7 @@ func (s *Set) Render(name string, data any) (string, error) {
 
 // Names lists the templates Load insists on; a missing one fails the boot.
 var Names = []string{
-	Help, "status", "action", "size", "source", "closecode", "button",
+	Help, "status", "action", "size", "source", "closecode", "button", When,
 	CardSource, CardTitle, CardDesc, CardSub, CardDone,
 	RowCategory, RowPlace, RowGrid, RowPhotos, RowDue, RowStatus, RowHolder, ValuePhotos, ValueDue,
 	MsgNotRegistered, MsgDraftPhoto, MsgDraftPlace, MsgDraftNeedPlace, MsgDraftStart, MsgDraftNone,
@@ -81,6 +81,7 @@ const (
 	SourceW   = "source"
 	CloseCode = "closecode"
 	ButtonW   = "button"
+	When      = "when" // WhenData
 
 	// Cards. Data: CardData (CardDone: DoneData).
 	CardSource  = "card.source"
@@ -141,6 +142,12 @@ const (
 	MsgNoOfficer   = "msg.no_officer"   // NoOfficerData
 	MsgTodo        = "msg.todo"         // TodoData
 )
+
+// WhenData is a local date and time: 12月1日 24:00.
+type WhenData struct {
+	Month, Day int
+	Clock      string // 15:04, or 24:00 for the end of the day
+}
 
 // HelpData is the data of Help.
 type HelpData struct {

@@ -34,6 +34,7 @@ func TestGolden(t *testing.T) {
 		{"help_guidance", templates.Help, templates.HelpData{Name: "蒋涛", Guidance: true}},
 		{"help_anonymous", templates.Help, templates.HelpData{}},
 		{"status_verifying", templates.Status, "verifying"},
+		{"when", templates.When, templates.WhenData{Month: 12, Day: 1, Clock: "24:00"}},
 		{"action_call_guidance", templates.ActionW, "call_guidance"},
 		{"size_big", templates.SizeW, "big"},
 		{"source_resident", templates.SourceW, "resident"},

@@ -388,9 +388,14 @@ type Count struct {
 // PackInput is what a weekly or monthly pack is computed from: the store's
 // figures and the rhythm records of the period.
 type PackInput struct {
-	Roster     *roster.Roster
-	Period     Period
-	AsOf       time.Time // the period's end, or now while it runs
+	Roster *roster.Roster
+	Period Period
+	AsOf   time.Time // the period's end, or now while it runs
+	// WeeksAsOf is when the weeks of visit completion are counted to (zero:
+	// AsOf). A week belongs to the month of its Thursday and may end up to
+	// three days after the month does: counted as of now, it is counted in
+	// its month once it has ended.
+	WeeksAsOf  time.Time
 	Figures    []PeriodFigures
 	Filed      []FiledCount
 	Hotspots   []Hotspot
@@ -431,7 +436,11 @@ func BuildPack(in PackInput) Pack {
 	r := in.Roster
 	out := Pack{Period: in.Period, AsOf: in.AsOf}
 	days := in.Period.Days(in.AsOf)
-	weeks := in.Period.Weeks(in.AsOf)
+	weeksAsOf := in.WeeksAsOf
+	if weeksAsOf.IsZero() {
+		weeksAsOf = in.AsOf
+	}
+	weeks := in.Period.Weeks(weeksAsOf)
 	done := patrolled(in.Patrols)
 	seen := visited(in.Visits, weeks)
 	acts := map[string][]Activity{}

@@ -368,7 +368,7 @@ func (r *Reporter) Pack(ctx context.Context, p Period, now time.Time) (Pack, err
 	if now.Before(asOf) {
 		asOf = now
 	}
-	in := PackInput{Roster: r.Roster, Period: p, AsOf: asOf}
+	in := PackInput{Roster: r.Roster, Period: p, AsOf: asOf, WeeksAsOf: now}
 	var err error
 	if in.Figures, err = r.Store.Period(ctx, p.From, p.To, asOf); err != nil {
 		return Pack{}, err
@@ -386,7 +386,7 @@ func (r *Reporter) Pack(ctx context.Context, p Period, now time.Time) (Pack, err
 		if in.Patrols, err = r.Rhythm.Patrols(ctx, p.From, asOf); err != nil {
 			return Pack{}, err
 		}
-		if weeks := p.Weeks(asOf); len(weeks) > 0 {
+		if weeks := p.Weeks(now); len(weeks) > 0 {
 			if in.Visits, err = r.Rhythm.Visits(ctx, weeks[0].From, weeks[len(weeks)-1].To); err != nil {
 				return Pack{}, err
 			}

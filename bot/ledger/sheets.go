@@ -217,7 +217,7 @@ func (e *Exporter) patrols(ctx context.Context, b *book, progress Progress) erro
 // each week's completion per officer and community, and the activities.
 func (e *Exporter) visits(ctx context.Context, b *book, progress Progress) error {
 	r := e.Reporter
-	weeks := b.period.Weeks(b.asOf)
+	weeks := b.period.Weeks(b.now) // a month's last week may end after it (see bot.PackInput.WeeksAsOf)
 	from, to := b.period.From, b.asOf
 	if len(weeks) > 0 {
 		if weeks[0].From.Before(from) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -103,8 +101,6 @@ type testApp struct {
 	fake   *wecomfake.Fake
 	crypto *wecom.Crypto
 	db     *store.DB // a second handle on the app's database, for assertions
-	stdout *lockedBuffer
-	stop   func() error
 
 	configPath string              // the app's config file
 	getenv     func(string) string // the app's environment
@@ -159,32 +155,7 @@ reports:
 		env["GRIDBOT_MYSQL_DSN"] = freshMySQL(t)
 	}
 	getenv := func(k string) string { return env[k] }
-
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	out := &lockedBuffer{}
-	stderr := &lockedBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfgPath}, getenv, pw, stderr)
-		pw.Close()
-	}()
-	// The first line names the address; the listener is bound before it is printed.
-	lines := bufio.NewScanner(pr)
-	addr := regexp.MustCompile(`listening on (http://\S+)`)
-	var base string
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-		if m := addr.FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
-			break
-		}
-	}
-	if base == "" {
-		cancel()
-		t.Fatalf("gridbot did not start: %v\nstderr:\n%s", <-done, stderr.String())
-	}
-	go func() { _, _ = io.Copy(out, pr) }()
+	base := startInProcess(t, cfgPath, env).base
 
 	var db *store.DB
 	if be.name == "sqlite" {
@@ -196,25 +167,7 @@ reports:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
-	var stopErr error
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case stopErr = <-done:
-			case <-time.After(20 * time.Second):
-				stopErr = fmt.Errorf("gridbot did not stop in 20 s")
-			}
-		})
-		return stopErr
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("gridbot stopped with %v\nstderr:\n%s", err, stderr.String())
-		}
-	})
-	return &testApp{t: t, base: base, fake: fake, crypto: crypto, db: db, stdout: out, stop: stop, configPath: cfgPath, getenv: getenv}
+	return &testApp{t: t, base: base, fake: fake, crypto: crypto, db: db, configPath: cfgPath, getenv: getenv}
 }
 
 // post seals plaintext XML as WeCom would and posts it to the callback.

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -290,5 +289,3 @@ func MaskPhone(p string) string {
 // isConflict reports a lost compare-and-set: the transaction is rolled back
 // and the delivery retried, when it will see the case as it now is.
 func isConflict(err error) bool { return ErrorCode(err) == ECONFLICT }
-
-var errStale = errors.New("stale")

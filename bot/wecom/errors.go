@@ -8,17 +8,16 @@ import (
 
 // Errcodes the adapter acts on (doc 90313).
 const (
-	codeOK            = 0
-	codeBusy          = -1    // system busy
-	codeInvalidToken  = 40014 // invalid access_token
-	codeTokenExpired  = 42001 // access_token expired
-	codeTokenMissing  = 41001 // access_token missing
-	codeFrequency     = 45009 // API frequency limit
-	codeConcurrency   = 45033 // API concurrency limit
-	codeBadSecret     = 40001 // wrong corpsecret: never retry (WeCom blocks the IP)
-	codeBadCorpID     = 40013 // wrong corpid
-	codeNotTrustedIP  = 60020 // egress IP not in the app's trusted list
-	codeMediaNotFound = 40007 // invalid media_id
+	codeOK           = 0
+	codeBusy         = -1    // system busy
+	codeInvalidToken = 40014 // invalid access_token
+	codeTokenExpired = 42001 // access_token expired
+	codeTokenMissing = 41001 // access_token missing
+	codeFrequency    = 45009 // API frequency limit
+	codeConcurrency  = 45033 // API concurrency limit
+	// Everything else is permanent, among them 40001 (a wrong secret: WeCom
+	// blocks the IP on repeats), 40013 (a wrong corpid), 60020 (egress IP not
+	// trusted) and 40007 (an unknown media_id).
 )
 
 // classify sorts an errcode into retry, refresh-the-token, or permanent.

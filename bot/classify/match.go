@@ -134,7 +134,7 @@ func (m *matcher) longest(ms []match, n int) []match {
 		return a.start - b.start
 	})
 	var covered [128]bool
-	cov := covered[:0]
+	var cov []bool
 	if n <= len(covered) {
 		cov = covered[:n]
 	} else {

@@ -14,13 +14,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"text/template"
 	"time"
 
 	"gridbot/bot"
 	"gridbot/bot/roster"
 	"gridbot/bot/wecom/wecomfake"
-	"gridbot/handlers/simweb"
+	"gridbot/templates"
 
 	"github.com/gin-gonic/gin"
 )
@@ -153,7 +152,7 @@ type demoPlay struct {
 	s     *Sim
 	ctx   context.Context
 	opts  DemoOptions
-	words *template.Template
+	words *templates.Set
 
 	grid      roster.Grid
 	inspector roster.Person
@@ -165,7 +164,7 @@ type demoPlay struct {
 	err       error // the first failure; every step after it does nothing
 }
 
-// demoWords is what the captions (simweb/words.tmpl) are executed with.
+// demoWords is what the captions (templates/simdemo.tmpl) are executed with.
 type demoWords struct {
 	Inspector, Grid, District, Chief, Officer, Dept string
 	Text, Button, CaseNo, Who, What                 string
@@ -180,7 +179,7 @@ func (e demoError) Error() string { return e.msg }
 // prepare loads the words and picks the cast: the inspector of grid dc01
 // (else of the first grid that has one, a chief and guidance officers).
 func (p *demoPlay) prepare() error {
-	words, err := simweb.Words()
+	words, err := templates.Load()
 	if err != nil {
 		return err
 	}
@@ -437,11 +436,11 @@ func (p *demoPlay) execute(name string, data demoWords) string {
 	if p.words == nil {
 		return name
 	}
-	var b strings.Builder
-	if err := p.words.ExecuteTemplate(&b, name, data); err != nil {
+	out, err := p.words.Render("demo."+name, data)
+	if err != nil {
 		return name
 	}
-	return b.String()
+	return out
 }
 
 // demoCard is a card a member holds, as it is now.

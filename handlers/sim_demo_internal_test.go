@@ -4,12 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"gridbot/handlers/simweb"
+	"gridbot/templates"
 )
 
 // Every caption the demo uses exists and renders with the story's data.
 func TestDemoWords(t *testing.T) {
-	words, err := simweb.Words()
+	words, err := templates.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,9 +41,10 @@ func (s Secret) Value() string { return string(s) }
 
 // Config is every setting of gridbot. config.example.yaml documents each key.
 type Config struct {
-	Listen  string `yaml:"listen"`
-	DataDir string `yaml:"data_dir"`
-	Store   struct {
+	Listen      string `yaml:"listen"`
+	DebugListen string `yaml:"debug_listen"` // loopback host:port for /debug/pprof; empty: off
+	DataDir     string `yaml:"data_dir"`
+	Store       struct {
 		MySQLDSN     Secret `yaml:"mysql_dsn"`
 		MySQLDSNFile string `yaml:"mysql_dsn_file"`
 		SQLitePath   string `yaml:"sqlite_path"`
@@ -263,6 +264,7 @@ func applyEnv(c *Config, getenv func(string) string, embedded bool) error {
 		}
 	}
 	str("GRIDBOT_LISTEN", &c.Listen)
+	str("GRIDBOT_DEBUG_LISTEN", &c.DebugListen)
 	secret("GRIDBOT_MYSQL_DSN", &c.Store.MySQLDSN, c.Store.MySQLDSNFile)
 	str("GRIDBOT_SQLITE_PATH", &c.Store.SQLitePath)
 	str("GRIDBOT_REDIS_ADDR", &c.Redis.Addr)
@@ -330,6 +332,9 @@ func (c *Config) Validate() error {
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
 		add("listen must be host:port, got %q", c.Listen)
+	}
+	if c.DebugListen != "" && !isLoopback(c.DebugListen) {
+		add("debug_listen must be a loopback host:port (127.0.0.1:6060), got %q: profiles are not for the network", c.DebugListen)
 	}
 	if c.Store.MySQLDSN == "" && c.Store.SQLitePath == "" {
 		add("store needs mysql_dsn or sqlite_path")

@@ -20,6 +20,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func TestConfigReportsEveryProblem(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(path, []byte(`listen: nowhere
+debug_listen: 0.0.0.0:6060
 wecom:
   corp_id: ""
   agent_id: 0
@@ -36,6 +37,7 @@ log:
 	msg := err.Error()
 	for _, want := range []string{
 		`listen must be host:port, got "nowhere"`,
+		`debug_listen must be a loopback host:port (127.0.0.1:6060), got "0.0.0.0:6060"`,
 		"wecom.corp_id is empty",
 		"wecom.agent_id must be a positive number, got 0",
 		"wecom.token must be 1 to 32 letters or digits",

@@ -44,6 +44,19 @@ type Processor struct {
 	// short lease per member, so that two instances never read and write
 	// the same member's session at once.
 	Users Leases
+	// Parallel is how many members' rows are processed at once (default 1).
+	// One member's rows always go one after another in the order received:
+	// each claimed batch is split into lanes by member, a lane per
+	// goroutine, and the next batch is claimed once every lane is done.
+	// Worth more than 1 where a commit waits on a server (MySQL); SQLite has
+	// one writer.
+	Parallel int
+	// Yield, when set, reports that acknowledgements are queueing behind a
+	// burst of callbacks. The processor then waits before each row, up to
+	// MaxYield a row, so that WeCom's answers come first; it never stops,
+	// and after the burst it takes the backlog at full speed.
+	Yield    func() bool
+	MaxYield time.Duration // default 100 ms
 
 	wake chan struct{}
 	once sync.Once
@@ -66,6 +79,12 @@ func (p *Processor) init() {
 		}
 		if p.Observer == nil {
 			p.Observer = NopObserver{}
+		}
+		if p.Parallel <= 0 {
+			p.Parallel = 1
+		}
+		if p.MaxYield <= 0 {
+			p.MaxYield = 100 * time.Millisecond
 		}
 	})
 }
@@ -92,10 +111,77 @@ func (p *Processor) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	lanes := laneRows(rows, p.Parallel)
+	if len(lanes) == 1 {
+		p.processLane(ctx, lanes[0])
+		return len(rows), nil
+	}
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		wg.Go(func() { p.processLane(ctx, lane) })
+	}
+	wg.Wait()
+	return len(rows), nil
+}
+
+// laneRows splits rows into at most n lanes by member, keeping their order:
+// all rows of one member are in one lane. Empty lanes are left out.
+func laneRows(rows []InboxRow, n int) [][]InboxRow {
+	if n <= 1 || len(rows) <= 1 {
+		return [][]InboxRow{rows}
+	}
+	lanes := make([][]InboxRow, n)
 	for _, row := range rows {
+		i := laneOf(row.UserID, n)
+		lanes[i] = append(lanes[i], row)
+	}
+	out := lanes[:0]
+	for _, l := range lanes {
+		if len(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// laneOf is a member's lane of n (FNV-1a of the user id).
+func laneOf(user string, n int) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(user); i++ {
+		h ^= uint32(user[i])
+		h *= 16777619
+	}
+	return int(h % uint32(n))
+}
+
+// processLane processes one lane's rows in order, yielding to
+// acknowledgements before each.
+func (p *Processor) processLane(ctx context.Context, rows []InboxRow) {
+	for _, row := range rows {
+		if ctx.Err() != nil {
+			return // the rows keep their lease and are claimed again after it
+		}
+		p.yield(ctx)
 		p.process(ctx, row)
 	}
-	return len(rows), nil
+}
+
+// yield waits while Yield reports acknowledgements queueing, at most
+// MaxYield, asking again every 5 ms.
+func (p *Processor) yield(ctx context.Context) {
+	if p.Yield == nil {
+		return
+	}
+	step := min(5*time.Millisecond, p.MaxYield)
+	for waited := time.Duration(0); waited < p.MaxYield && p.Yield(); waited += step {
+		t := time.NewTimer(step)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (p *Processor) process(ctx context.Context, row InboxRow) {

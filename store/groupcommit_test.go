@@ -83,7 +83,8 @@ func testGroupInbox(t *testing.T, open opener) {
 	t.Run("duplicates in one batch and across batches", func(t *testing.T) {
 		e := open(t)
 		gt := newGate()
-		g := newGroup(t, e, GroupOptions{hold: gt.hold})
+		// No recent keys: the database itself tells the rows of batch 1.
+		g := newGroup(t, e, GroupOptions{hold: gt.hold, RecentKeys: -1})
 		// Batch 1: a, b, a again, c, b again. Batch 2: c and a were committed
 		// before; d is new, and new twice. Within a batch the Puts queue in
 		// no set order, so only one of each pair may say inserted.
@@ -126,6 +127,103 @@ func testGroupInbox(t *testing.T, open opener) {
 			if r.State != bot.InWorking || r.UserID != "zhangsan" || string(r.Payload) != "<xml><MsgId>"+r.DedupeKey+"</MsgId></xml>" {
 				t.Fatalf("row %+v", r)
 			}
+		}
+	})
+
+	t.Run("keys stored before the inbox started, mixed with new ones", func(t *testing.T) {
+		e := open(t)
+		// Another instance (or this one before a restart) stored old1 and
+		// old2: this inbox has never seen them.
+		for _, k := range []string{"old1", "old2"} {
+			if ok, err := e.db.Inbox().Put(t.Context(), inboxRow(k)); err != nil || !ok {
+				t.Fatalf("Put(%s) = %v, %v", k, ok, err)
+			}
+		}
+		gt := newGate()
+		g := newGroup(t, e, GroupOptions{hold: gt.hold})
+		keys := []string{"old1", "new1", "new1", "old2", "new2"}
+		rows := make([]bot.InboxRow, len(keys))
+		for i, k := range keys {
+			rows[i] = inboxRow(k)
+		}
+		got, errs := batchOf(t, g, gt, rows...)
+		count := map[string]int{}
+		for i, err := range errs {
+			must(t, err)
+			count[keys[i]] += map[bool]int{true: 1}[got[i]]
+		}
+		if fmt.Sprint(count) != fmt.Sprint(map[string]int{"new1": 1, "new2": 1, "old1": 0, "old2": 0}) {
+			t.Fatalf("inserted %v", count)
+		}
+		for _, k := range []string{"old1", "old2", "new1", "new2"} {
+			if n := countInbox(t, e.db, k); n != 1 {
+				t.Fatalf("%d rows of %s", n, k)
+			}
+		}
+	})
+
+	t.Run("a retry of a recent key is answered without the database", func(t *testing.T) {
+		e := open(t)
+		g := newGroup(t, e, GroupOptions{RecentKeys: 2})
+		for _, k := range []string{"r1", "r2"} {
+			if ok, err := g.Put(t.Context(), inboxRow(k)); err != nil || !ok {
+				t.Fatalf("Put(%s) = %v, %v", k, ok, err)
+			}
+		}
+		// Take r1's row away behind the inbox's back: a retry of r1 is
+		// answered from memory (already committed), so it does not return.
+		must(t, execRaw(t, e.db, `DELETE FROM inbox WHERE dedupe_key = 'r1'`))
+		if ok, err := g.Put(t.Context(), inboxRow("r1")); err != nil || ok {
+			t.Fatalf("retried Put(r1) = %v, %v; want false from the recent keys", ok, err)
+		}
+		if n := countInbox(t, e.db, "r1"); n != 0 {
+			t.Fatal("a remembered retry went to the database")
+		}
+		// r3 pushes r1 out (two keys remembered): r1 goes to the database
+		// again, which finds no row and inserts it; r2's retry, remembered
+		// no longer either after r1, is found stored.
+		for _, k := range []string{"r3", "r1"} {
+			if ok, err := g.Put(t.Context(), inboxRow(k)); err != nil || !ok {
+				t.Fatalf("Put(%s) = %v, %v; want inserted", k, ok, err)
+			}
+		}
+		if ok, err := g.Put(t.Context(), inboxRow("r2")); err != nil || ok {
+			t.Fatalf("retried Put(r2) = %v, %v; want false from the database", ok, err)
+		}
+		for _, k := range []string{"r1", "r2", "r3"} {
+			if n := countInbox(t, e.db, k); n != 1 {
+				t.Fatalf("%d rows of %s", n, k)
+			}
+		}
+	})
+
+	t.Run("busy while a burst commits", func(t *testing.T) {
+		e := open(t)
+		gt := newGate()
+		g := newGroup(t, e, GroupOptions{hold: gt.hold, BusyBatch: 3})
+		if g.Busy() {
+			t.Fatal("busy before any callback")
+		}
+		_, errs := batchOf(t, g, gt, inboxRow("s1"), inboxRow("s2"))
+		for _, err := range errs {
+			must(t, err)
+		}
+		if g.Busy() {
+			t.Fatal("busy after a batch of 2 (BusyBatch 3)")
+		}
+		_, errs = batchOf(t, g, gt, inboxRow("b1"), inboxRow("b2"), inboxRow("b3"), inboxRow("b4"))
+		for _, err := range errs {
+			must(t, err)
+		}
+		if !g.Busy() {
+			t.Fatal("not busy right after a batch of 4")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for g.Busy() {
+			if time.Now().After(deadline) {
+				t.Fatal("still busy 10 s after the burst")
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	})
 

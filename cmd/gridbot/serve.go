@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +103,9 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.close()
+	// What start-up allocated (migrations, the roster, templates, the
+	// classifier's dictionary) is garbage now: give it back before idling.
+	debug.FreeOSMemory()
 	a.describe(stdout)
 	return a.serve(ctx)
 }
@@ -273,12 +277,18 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		Inbox: a.db.Inbox(), Handler: service, Parse: wecom.Parse,
 		Owner: owner, Lease: cfg.Workers.InboxLease, Poll: cfg.Workers.Poll,
 		Observer: metrics, OnCommit: a.dispatcher.Notify,
+		// During a burst of callbacks, acknowledgements first: the
+		// processor steps aside while commits carry many rows at once.
+		Yield: inbox.Busy,
 	}
 	if a.db.Driver() == store.DriverMySQL {
 		// Several instances share MySQL: one member's rows one at a time
 		// across them. (SQLite means one instance, whose processor already
-		// takes rows one after another.)
+		// takes one member's rows one after another.)
 		a.processor.Users = a.db.Leases()
+		// A row's commits wait on the server's log flush: process eight
+		// members' rows at once (one member's always in order).
+		a.processor.Parallel = 8
 	}
 	a.sweeper = &bot.Sweeper{Cases: cases, Leases: a.db.Leases(), Service: service, Clock: clock, Owner: owner,
 		Every: cfg.Cases.SweepEvery, OnCommit: a.dispatcher.Notify}

@@ -1,0 +1,4 @@
+package bot
+
+// LaneOf exposes laneOf to the external tests.
+var LaneOf = laneOf

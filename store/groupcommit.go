@@ -34,6 +34,12 @@ type GroupOptions struct {
 	// without the database. WeCom retries within seconds, so the newest
 	// keys are the ones retried.
 	RecentKeys int
+	// BusyFor is how long Busy holds after a batch of BusyBatch rows or
+	// more (default 50 ms).
+	BusyFor time.Duration
+	// Linger, during a burst (Busy), is how long a committer waits for more
+	// Puts before it commits a batch that is not full (0: not at all).
+	Linger time.Duration
 	// BusyBatch is the batch size from which Busy reports a burst (default
 	// 8: that many callbacks arrived while one commit was under way).
 	BusyBatch int
@@ -41,6 +47,9 @@ type GroupOptions struct {
 	// hold, when set (by tests), is called by a committer after it took the
 	// first Put of a batch and before it gathers the rest.
 	hold func()
+	// committed, when set (by tests), is told each batch's size once its
+	// transaction has ended.
+	committed func(n int)
 }
 
 // GroupInbox is the SQL inbox with group commit: concurrent Puts are
@@ -143,6 +152,9 @@ func NewGroupInbox(db *DB, opts GroupOptions) *GroupInbox {
 	if opts.BusyBatch <= 0 {
 		opts.BusyBatch = 8
 	}
+	if opts.BusyFor <= 0 {
+		opts.BusyFor = 50 * time.Millisecond
+	}
 	if opts.RecentKeys == 0 {
 		opts.RecentKeys = 16384
 	}
@@ -202,11 +214,8 @@ func (g *GroupInbox) enqueue(ctx context.Context, p *groupPut) error {
 	}
 }
 
-// busyFor is how long Busy holds after a batch of BusyBatch rows or more.
-const busyFor = 50 * time.Millisecond
-
 // Busy reports a burst of callbacks: BusyBatch or more Puts are waiting, or
-// a batch that large committed in the last 50 ms. Background work (the
+// a batch that large committed in the last BusyFor (50 ms). Background work (the
 // inbox processor) steps aside while it holds, so that acknowledgements,
 // which WeCom waits for, get the CPU and the database first. At a steady
 // 1,000 callbacks a second a commit carries two or three, and Busy is false.
@@ -236,6 +245,11 @@ func (g *GroupInbox) commitLoop() {
 		if g.opts.hold != nil {
 			g.opts.hold()
 		}
+		var linger <-chan time.Time
+		if g.opts.Linger > 0 && g.Busy() {
+			// During a burst, wait a moment for more: fewer, fuller commits.
+			linger = time.After(g.opts.Linger)
+		}
 	fill:
 		for len(batch) < g.opts.MaxBatch {
 			select {
@@ -244,11 +258,26 @@ func (g *GroupInbox) commitLoop() {
 					break fill
 				}
 				batch = append(batch, p)
+				continue
 			default:
+			}
+			if linger == nil {
+				break
+			}
+			select {
+			case p, ok := <-g.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			case <-linger:
 				break fill
 			}
 		}
 		g.commitBatch(batch)
+		if g.opts.committed != nil {
+			g.opts.committed(len(batch))
+		}
 		clear(batch) // let the finished requests go
 	}
 }
@@ -269,7 +298,7 @@ func (g *GroupInbox) commitBatch(batch []*groupPut) {
 		return
 	}
 	if len(live) >= g.opts.BusyBatch {
-		g.burstUntil.Store(time.Now().Add(busyFor).UnixNano())
+		g.burstUntil.Store(time.Now().Add(g.opts.BusyFor).UnixNano())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.opts.Timeout)
 	defer cancel()

@@ -227,6 +227,36 @@ func testGroupInbox(t *testing.T, open opener) {
 		}
 	})
 
+	t.Run("during a burst a committer lingers for a fuller batch", func(t *testing.T) {
+		e := open(t)
+		gt := newGate()
+		var mu sync.Mutex
+		var sizes []int
+		g := newGroup(t, e, GroupOptions{hold: gt.hold, BusyBatch: 2, BusyFor: time.Hour, MaxBatch: 3, Linger: time.Hour,
+			committed: func(n int) { mu.Lock(); sizes = append(sizes, n); mu.Unlock() }})
+		_, errs := batchOf(t, g, gt, inboxRow("burst1"), inboxRow("burst2")) // a burst: Busy
+		for _, err := range errs {
+			must(t, err)
+		}
+		gt.open.Store(true)
+		// Three Puts one after another: with an hour's linger the committer
+		// can only commit them once the batch is full, as one.
+		var wg sync.WaitGroup
+		for _, k := range []string{"l1", "l2", "l3"} {
+			wg.Go(func() {
+				if ok, err := g.Put(t.Context(), inboxRow(k)); err != nil || !ok {
+					t.Errorf("Put(%s) = %v, %v", k, ok, err)
+				}
+			})
+		}
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if fmt.Sprint(sizes) != "[2 3]" {
+			t.Fatalf("batches of %v, want [2 3]", sizes)
+		}
+	})
+
 	t.Run("a failed commit fails the whole batch", func(t *testing.T) {
 		e := open(t)
 		// A trigger makes the store refuse the row "boom", mid-batch.

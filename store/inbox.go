@@ -143,9 +143,9 @@ func (in *Inbox) Claim(ctx context.Context, owner string, lease time.Duration, l
 
 func (in *Inbox) claim(ctx context.Context, owner string, lease time.Duration, limit int) ([]bot.InboxRow, error) {
 	// Ordered by arrival; ids only break ties (TiDB hands them out per server).
-	// Two queries, each served by the index (state, received_at, id), instead
-	// of one OR that would sort the whole backlog on every claim: new rows in
-	// arrival order, and expired leases among the few working rows.
+	// Two queries, each served by an index, instead of one OR that would sort
+	// the whole backlog on every claim: new rows by (state, received_at, id),
+	// expired leases by (state, lease_until).
 	const qNew = `SELECT id, received_at FROM inbox WHERE state = 'new' ORDER BY received_at, id LIMIT ?`
 	const qExpired = `SELECT id, received_at FROM inbox WHERE state = 'working' AND lease_until < ?
 		ORDER BY received_at, id LIMIT ?`

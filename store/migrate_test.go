@@ -141,7 +141,6 @@ func parseMySQLSchema(t *testing.T) schema {
 	colRe := regexp.MustCompile("^`?(\\w+)`?\\s+\\w+")
 	keyRe := regexp.MustCompile("(?i)^(?:UNIQUE\\s+)?(?:KEY|INDEX)\\s+`?(\\w+)`?")
 	indexRe := regexp.MustCompile("(?i)CREATE\\s+(?:UNIQUE\\s+)?INDEX\\s+`?(\\w+)`?\\s+ON\\s+`?(\\w+)`?")
-	dropRe := regexp.MustCompile("(?i)DROP\\s+INDEX\\s+`?(\\w+)`?\\s+ON\\s+`?(\\w+)`?")
 	paths, err := fs.Glob(migrations, "migrations/mysql/*.sql")
 	must(t, err)
 	for _, p := range paths {
@@ -175,9 +174,6 @@ func parseMySQLSchema(t *testing.T) schema {
 		for _, m := range indexRe.FindAllStringSubmatch(up, -1) {
 			s.indexes[m[2]] = append(s.indexes[m[2]], m[1])
 			sort.Strings(s.indexes[m[2]])
-		}
-		for _, m := range dropRe.FindAllStringSubmatch(up, -1) {
-			s.indexes[m[2]] = slices.DeleteFunc(s.indexes[m[2]], func(name string) bool { return name == m[1] })
 		}
 	}
 	if len(s.columns) == 0 {

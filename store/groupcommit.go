@@ -320,13 +320,13 @@ func (g *GroupInbox) commitBatch(batch []*groupPut) {
 	}
 }
 
-// insertAll runs the batch's transaction and reports which rows went in:
-// the first row of each dedupe key that is not stored yet, with one
-// multi-row INSERT. On SQLite, ON CONFLICT DO NOTHING RETURNING names the
-// rows inserted. On MySQL (no RETURNING) the keys already stored are read
-// first, inside the transaction; should another transaction insert one of
-// the others in between, the INSERT fails on the duplicate, nothing of it
-// is written, and the batch is done again row by row.
+// insertAll commits the batch and reports which rows went in: the first
+// row of each dedupe key that is not stored yet, with one multi-row INSERT.
+// On SQLite, ON CONFLICT DO NOTHING RETURNING names the rows inserted. On
+// MySQL (no RETURNING) the INSERT of every key is tried first; if a key is
+// stored already it fails whole, the stored keys are read and the others
+// inserted; should another instance insert one of those in between, that
+// fails too, and the batch is done row by row.
 func (g *GroupInbox) insertAll(ctx context.Context, batch []*groupPut) ([]bool, error) {
 	if g.db.mysql() {
 		inserted, err := g.insertFresh(ctx, batch)

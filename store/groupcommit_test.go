@@ -197,29 +197,41 @@ func testGroupInbox(t *testing.T, open opener) {
 		}
 	})
 
-	t.Run("busy while a burst commits", func(t *testing.T) {
+	t.Run("busy while callbacks arrive fast", func(t *testing.T) {
+		// The rate of a batch is its rows over the time since the batch
+		// before it began: here a few rows in well under a second.
 		e := open(t)
 		gt := newGate()
-		g := newGroup(t, e, GroupOptions{hold: gt.hold, BusyBatch: 3})
-		if g.Busy() {
-			t.Fatal("busy before any callback")
+		slow := newGroup(t, e, GroupOptions{hold: gt.hold, BusyRate: 1e9})
+		for _, keys := range [][]string{{"s1"}, {"s2", "s3"}, {"s4", "s5", "s6"}} {
+			rows := make([]bot.InboxRow, len(keys))
+			for i, k := range keys {
+				rows[i] = inboxRow(k)
+			}
+			_, errs := batchOf(t, slow, gt, rows...)
+			for _, err := range errs {
+				must(t, err)
+			}
+			if slow.Busy() {
+				t.Fatal("busy below BusyRate")
+			}
 		}
-		_, errs := batchOf(t, g, gt, inboxRow("s1"), inboxRow("s2"))
-		for _, err := range errs {
-			must(t, err)
+		gt.open.Store(true)
+
+		fast := newGroup(t, e, GroupOptions{BusyRate: 1})
+		for i, k := range []string{"f1", "f2"} {
+			if ok, err := fast.Put(t.Context(), inboxRow(k)); err != nil || !ok {
+				t.Fatalf("Put(%s) = %v, %v", k, ok, err)
+			}
+			if i == 0 && fast.Busy() {
+				t.Fatal("busy after the first batch: no rate yet")
+			}
 		}
-		if g.Busy() {
-			t.Fatal("busy after a batch of 2 (BusyBatch 3)")
-		}
-		_, errs = batchOf(t, g, gt, inboxRow("b1"), inboxRow("b2"), inboxRow("b3"), inboxRow("b4"))
-		for _, err := range errs {
-			must(t, err)
-		}
-		if !g.Busy() {
-			t.Fatal("not busy right after a batch of 4")
+		if !fast.Busy() {
+			t.Fatal("not busy after two batches within a second at BusyRate 1")
 		}
 		deadline := time.Now().Add(10 * time.Second)
-		for g.Busy() {
+		for fast.Busy() {
 			if time.Now().After(deadline) {
 				t.Fatal("still busy 10 s after the burst")
 			}
@@ -232,11 +244,14 @@ func testGroupInbox(t *testing.T, open opener) {
 		gt := newGate()
 		var mu sync.Mutex
 		var sizes []int
-		g := newGroup(t, e, GroupOptions{hold: gt.hold, BusyBatch: 2, BusyFor: time.Hour, MaxBatch: 3, Linger: time.Hour,
+		g := newGroup(t, e, GroupOptions{hold: gt.hold, BusyRate: 1, BusyFor: time.Hour, MaxBatch: 3, Linger: time.Hour,
 			committed: func(n int) { mu.Lock(); sizes = append(sizes, n); mu.Unlock() }})
-		_, errs := batchOf(t, g, gt, inboxRow("burst1"), inboxRow("burst2")) // a burst: Busy
-		for _, err := range errs {
-			must(t, err)
+		for _, k := range []string{"burst1", "burst2"} { // two batches within a second: a burst at BusyRate 1
+			_, errs := batchOf(t, g, gt, inboxRow(k))
+			must(t, errs[0])
+		}
+		if !g.Busy() {
+			t.Fatal("not busy after the burst")
 		}
 		gt.open.Store(true)
 		// Three Puts one after another: with an hour's linger the committer
@@ -252,8 +267,8 @@ func testGroupInbox(t *testing.T, open opener) {
 		wg.Wait()
 		mu.Lock()
 		defer mu.Unlock()
-		if fmt.Sprint(sizes) != "[2 3]" {
-			t.Fatalf("batches of %v, want [2 3]", sizes)
+		if fmt.Sprint(sizes) != "[1 1 3]" {
+			t.Fatalf("batches of %v, want [1 1 3]", sizes)
 		}
 	})
 

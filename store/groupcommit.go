@@ -43,10 +43,12 @@ type GroupOptions struct {
 	// BusyRate is the rate of callbacks a second from which Busy reports a
 	// burst (default 2,000: more than the processor takes on two cores,
 	// about 1,000 rows/s on SQLite and 800 on MariaDB, so a backlog grows
-	// at that rate whatever the processor does). It is the rows of a batch
-	// over the time since the batch before it began, so it does not depend
-	// on how long the disk takes to flush.
-	BusyRate float64
+	// at that rate whatever the processor does). It is counted over
+	// windows of at least BusyWindow (default 20 ms), so it does not depend
+	// on how long the disk takes to flush, nor on two callbacks that happen
+	// to arrive together.
+	BusyRate   float64
+	BusyWindow time.Duration
 
 	// hold, when set (by tests), is called by a committer after it took the
 	// first Put of a batch and before it gathers the rest.
@@ -84,7 +86,8 @@ type GroupInbox struct {
 
 	burstUntil atomic.Int64 // unix ns until which Busy holds after a burst
 	rateMu     sync.Mutex
-	lastBatch  time.Time   // when the previous batch began, for the arrival rate
+	winStart   time.Time   // the arrival rate's current window began then
+	winRows    int         // rows counted in it so far
 	recent     *recentKeys // nil when RecentKeys < 0
 }
 
@@ -158,6 +161,9 @@ func NewGroupInbox(db *DB, opts GroupOptions) *GroupInbox {
 	if opts.BusyRate <= 0 {
 		opts.BusyRate = 2000
 	}
+	if opts.BusyWindow <= 0 {
+		opts.BusyWindow = 20 * time.Millisecond
+	}
 	if opts.BusyFor <= 0 {
 		opts.BusyFor = 50 * time.Millisecond
 	}
@@ -229,20 +235,25 @@ func (g *GroupInbox) Busy() bool {
 	return time.Now().UnixNano() < g.burstUntil.Load()
 }
 
-// noteRate estimates the arrival rate from a batch of n rows beginning
-// now: n over the time since the previous batch began.
+// noteRate counts a batch of n rows beginning now into the arrival rate's
+// window; once the window is BusyWindow long, its rate decides whether a
+// burst holds, and a new window begins.
 func (g *GroupInbox) noteRate(n int) {
 	now := time.Now()
 	g.rateMu.Lock()
-	prev := g.lastBatch
-	g.lastBatch = now
-	g.rateMu.Unlock()
-	if prev.IsZero() {
+	defer g.rateMu.Unlock()
+	if g.winStart.IsZero() {
+		g.winStart = now
+	}
+	g.winRows += n
+	elapsed := now.Sub(g.winStart)
+	if elapsed < g.opts.BusyWindow {
 		return
 	}
-	if gap := now.Sub(prev); float64(n) >= g.opts.BusyRate*gap.Seconds() {
+	if float64(g.winRows) >= g.opts.BusyRate*elapsed.Seconds() {
 		g.burstUntil.Store(now.Add(g.opts.BusyFor).UnixNano())
 	}
+	g.winStart, g.winRows = now, 0
 }
 
 // Close stops taking Puts, commits those already waiting, and returns when

